@@ -1,0 +1,6 @@
+export * from './errors.ts';
+export * from './limits.ts';
+export * from './models.ts';
+export * from './ops.ts';
+export * from './frames.ts';
+export * from './openapi.ts';

@@ -1,0 +1,21 @@
+/** Bounds every input is held to. The server enforces them; the SDK and UI read them. */
+export const limits = {
+  maxFrameBytes: 64 * 1024,
+  maxBodyBytes: 256 * 1024,
+  maxTextChars: 10_000,
+  maxMentions: 100,
+  maxClientIdChars: 64,
+  maxEmojiChars: 32,
+  maxNameChars: 100,
+  maxAnnouncementChars: 2_000,
+  maxGroupMembers: 5_000,
+  maxMembersPerRequest: 500,
+  historyPageMax: 200,
+  syncConversationsMax: 200,
+  syncEventsPerConversation: 20,
+  userEventsPageMax: 500,
+  conversationListMax: 5_000,
+  minPasswordChars: 8,
+  maxPasswordChars: 256,
+  usernamePattern: '^[a-z0-9][a-z0-9._-]{1,31}$',
+} as const;

@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import { pino, type Logger } from 'pino';
+import { buildOpenApi, closeCodes, limits } from '@enclave/protocol';
+import type { Config } from './config.ts';
+import type { Bus } from './bus/bus.ts';
+import { InProcessBus } from './bus/in-process.ts';
+import type { Deps } from './domain/deps.ts';
+import { Directory } from './domain/directory.ts';
+import { MemberCache } from './domain/member-cache.ts';
+import { Writer } from './domain/writer.ts';
+import { identityCodec } from './lib/codec.ts';
+import { PasswordHasher } from './lib/hasher.ts';
+import { LoginThrottle } from './lib/throttle.ts';
+import { openStore, type Store } from './store/store.ts';
+import { originAllowed, tokenOf } from './gateway/auth.ts';
+import { Connection } from './gateway/connection.ts';
+import { registerRest } from './gateway/http.ts';
+import { Hub } from './gateway/hub.ts';
+
+export const VERSION = '0.1.0';
+
+export interface App {
+  http: FastifyInstance;
+  deps: Deps;
+  hub: Hub;
+  close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  store?: Store;
+  bus?: Bus;
+  log?: Logger;
+  now?: () => number;
+}
+
+/** Build the server without listening: main.ts listens, tests listen on port 0. */
+export async function buildApp(config: Config, o: AppOverrides = {}): Promise<App> {
+  const log = o.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const store = o.store ?? (await openStore(config.databaseUrl, { poolSize: config.dbPoolSize }));
+  const bus = o.bus ?? new InProcessBus(config.busFaults);
+  const members = new MemberCache(store);
+  const deps: Deps = {
+    store,
+    bus,
+    config,
+    log,
+    hasher: new PasswordHasher(),
+    throttle: new LoginThrottle(),
+    codec: identityCodec,
+    directory: new Directory(store),
+    members,
+    writer: new Writer(store, bus, log, {
+      maxQueue: config.writerQueueMax,
+      maxBatch: 200,
+      concurrency: store.kind === 'sqlite' ? 1 : 4,
+    }),
+    now: o.now ?? Date.now,
+  };
+  const hub = new Hub(members, log);
+  bus.subscribe(hub.onBus);
+
+  const http = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: limits.maxBodyBytes,
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
+  });
+  await http.register(fastifyCookie);
+  await http.register(fastifyWebsocket, { options: { maxPayload: limits.maxFrameBytes } });
+
+  http.get('/healthz', async () => ({ status: 'ok', version: VERSION }));
+  http.get('/readyz', async (_req, reply) => {
+    try {
+      await store.ping();
+      return { status: 'ready', store: store.kind };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', store: store.kind });
+    }
+  });
+  const openapi = buildOpenApi(VERSION);
+  http.get('/api/openapi.json', async () => openapi);
+  await registerDocs(http);
+
+  http.get('/api/v1/ws', { websocket: true }, (socket, req) => {
+    if (!originAllowed(req, config)) {
+      socket.close(closeCodes.originNotAllowed, 'origin not allowed');
+      return;
+    }
+    let token: string | null = null;
+    try {
+      token = tokenOf(req);
+    } catch {
+      socket.close(closeCodes.unauthenticated, 'bad authorization header');
+      return;
+    }
+    const conn = new Connection(socket, deps, hub, token);
+    connections.add(conn);
+    socket.on('close', () => connections.delete(conn));
+  });
+  const connections = new Set<Connection>();
+  const beat = setInterval(() => {
+    for (const c of connections) c.heartbeat();
+  }, config.heartbeatMs);
+  beat.unref();
+
+  registerRest(http, deps);
+
+  return {
+    http,
+    deps,
+    hub,
+    async close() {
+      clearInterval(beat);
+      for (const c of connections)
+        c.close(closeCodes.shutdown, 'shutdown', JSON.stringify({ ev: 'closing', data: { reason: 'shutdown' } }));
+      await http.close();
+      // Let queued writes finish before the store goes away.
+      for (let i = 0; i < 200 && deps.writer.pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await bus.close();
+      if (!o.store) await store.close();
+    },
+  };
+}
+
+/** Swagger UI from the bundled swagger-ui-dist package: no CDN. */
+async function registerDocs(http: FastifyInstance) {
+  const require = createRequire(import.meta.url);
+  const root = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  await http.register(fastifyStatic, { root, prefix: '/api/docs/assets/', decorateReply: false, index: false });
+  const page = `<!doctype html><html><head><meta charset="utf-8"><title>Enclave API</title>
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head><body><div id="ui"></div>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script></body></html>`;
+  const init = `window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#ui' });`;
+  http.get('/api/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
+  http.get('/api/docs/init.js', async (_req, reply) => reply.type('application/javascript').send(init));
+  if (!fs.existsSync(path.join(root, 'swagger-ui-bundle.js'))) throw new Error('swagger-ui-dist assets missing');
+}

@@ -1,0 +1,72 @@
+import path from 'node:path';
+
+/** Server configuration, read once from the environment and command-line flags. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `sqlite:<file>` (default, under dataDir), `postgres://…` or `mysql://…`. */
+  databaseUrl: string;
+  publicUrl: string | null;
+  trustedProxies: string[];
+  adminPassword: string | null;
+  recallWindowMs: number;
+  /** Owners/admins may recall other members' messages. */
+  adminsMayRecall: boolean;
+  heartbeatMs: number;
+  authTimeoutMs: number;
+  /** In-process bus fault injection: fraction of durable events dropped/reordered/delayed. */
+  busFaults: number;
+  writerQueueMax: number;
+  logLevel: string;
+  dbPoolSize: number;
+}
+
+type Flags = Record<string, string | boolean>;
+
+export function parseFlags(argv: string[]): { positional: string[]; flags: Flags } {
+  const positional: string[] = [];
+  const flags: Flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+    if (v !== undefined) flags[k] = v;
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags[k] = argv[++i]!;
+    else flags[k] = true;
+  }
+  return { positional, flags };
+}
+
+const num = (v: string | undefined, d: number) => (v === undefined || v === '' ? d : Number(v));
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = {}): Config {
+  const str = (flag: string, name: string) => (typeof flags[flag] === 'string' ? (flags[flag] as string) : env[name]);
+  const dataDir = path.resolve(str('data', 'ENCLAVE_DATA_DIR') ?? './data');
+  const config: Config = {
+    port: num(str('port', 'PORT'), 8080),
+    host: str('host', 'HOST') ?? '0.0.0.0',
+    dataDir,
+    databaseUrl: str('database-url', 'DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'enclave.db')}`,
+    publicUrl: str('public-url', 'PUBLIC_URL') ?? null,
+    trustedProxies: (env.TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    adminPassword: env.ENCLAVE_ADMIN_PASSWORD ?? null,
+    recallWindowMs: num(env.ENCLAVE_RECALL_WINDOW_MS, 120_000),
+    adminsMayRecall: env.ENCLAVE_ADMINS_MAY_RECALL !== 'false',
+    heartbeatMs: num(env.ENCLAVE_HEARTBEAT_MS, 25_000),
+    authTimeoutMs: num(env.ENCLAVE_AUTH_TIMEOUT_MS, 5_000),
+    busFaults: num(env.ENCLAVE_BUS_FAULTS, 0),
+    writerQueueMax: num(env.ENCLAVE_WRITER_QUEUE_MAX, 10_000),
+    logLevel: str('log-level', 'LOG_LEVEL') ?? 'info',
+    dbPoolSize: num(env.ENCLAVE_DB_POOL, 10),
+  };
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)
+    throw new Error(`PORT must be 0..65535, got ${String(config.port)}`);
+  return config;
+}

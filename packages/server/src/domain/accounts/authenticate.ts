@@ -1,0 +1,52 @@
+import { EnclaveError } from '@enclave/protocol';
+import type { Deps, Viewer } from '../deps.ts';
+import { uidFromDb } from '../../store/dialect.ts';
+import { hashToken } from '../../lib/ids.ts';
+
+/** Resolve a session token to a viewer, or throw `unauthenticated` / `account_disabled`. */
+export async function authenticate(deps: Deps, token: string): Promise<Viewer> {
+  const row = await deps.store.reader
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .innerJoin('devices as d', 'd.id', 's.device_id')
+    .select([
+      's.id as session_id',
+      's.uid as session_uid',
+      's.revoked_at',
+      's.last_used_at',
+      'u.id as user_id',
+      'u.uid as user_uid',
+      'u.role',
+      'u.disabled',
+      'u.must_change_password',
+      'd.id as device_id',
+      'd.uid as device_uid',
+    ])
+    .where('s.token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row || row.revoked_at !== null)
+    throw new EnclaveError('unauthenticated', 'The session has ended; sign in again.');
+  if (Number(row.disabled)) throw new EnclaveError('account_disabled');
+  const now = deps.now();
+  if (now - Number(row.last_used_at) > 60_000) {
+    // Best effort: a busy writer must not fail a request over a last-seen timestamp.
+    void deps.store.db
+      .updateTable('sessions')
+      .set({ last_used_at: now })
+      .where('id', '=', Number(row.session_id))
+      .execute()
+      .catch(() => undefined);
+  }
+  const viewer: Viewer = {
+    userId: Number(row.user_id),
+    uid: uidFromDb(row.user_uid),
+    role: row.role,
+    sessionId: Number(row.session_id),
+    sessionUid: uidFromDb(row.session_uid),
+    deviceId: Number(row.device_id),
+    deviceUid: uidFromDb(row.device_uid),
+    mustChangePassword: !!Number(row.must_change_password),
+  };
+  deps.directory.remember(viewer.userId, viewer.uid);
+  return viewer;
+}

@@ -1,0 +1,93 @@
+import type { UserEvent } from '@enclave/protocol';
+import type { ConvBusEvent } from '../bus/bus.ts';
+import { allocateSeq, allocateUseq, type Trx } from '../store/dialect.ts';
+import type { Deps, Outbox } from './deps.ts';
+import type { MessageRecord } from './records.ts';
+
+export interface ConvRef {
+  id: number;
+  uid: string;
+}
+
+/**
+ * Append one durable event to a conversation's stream inside the caller's transaction: take the next
+ * seq from the counter row, store the event, and queue its bus message for after the commit.
+ * `message` runs after the seq is taken, under the counter row's lock: checks made there see every
+ * membership change committed before this event, so a removal is exact at its seq.
+ */
+export async function appendEvent(
+  deps: Deps,
+  trx: Trx,
+  out: Outbox,
+  conv: ConvRef,
+  e: {
+    type: ConvBusEvent['type'];
+    actorId: number;
+    actorUid: string;
+    countable?: boolean;
+    messageSeq?: number | null;
+    data?: Record<string, unknown> | null;
+    /** Built after the seq is known (message.created needs its own seq). */
+    message?: (seq: number, ts: number, msgNo: number) => MessageRecord | null | Promise<MessageRecord | null>;
+    signedUserIds?: number[];
+    /** The quoted message, read after `message` ran. */
+    quote?: () => MessageRecord | null;
+  },
+): Promise<{ seq: number; ts: number; msgNo: number; memberVersion: number }> {
+  const alloc = await allocateSeq(deps.store.kind, trx, conv.id, e.countable ?? false, deps.now());
+  const message = e.message ? await e.message(alloc.seq, alloc.ts, alloc.msgNo) : null;
+  await trx
+    .insertInto('events')
+    .values({
+      conversation_id: conv.id,
+      seq: alloc.seq,
+      type: e.type,
+      actor_id: e.actorId,
+      ts: alloc.ts,
+      message_seq: e.messageSeq === undefined ? (message ? message.seq : null) : e.messageSeq,
+      data: e.data ? JSON.stringify(e.data) : null,
+      member_version: alloc.memberVersion,
+    })
+    .execute();
+  out.push({
+    t: 'conv',
+    conversationId: conv.id,
+    conversationUid: conv.uid,
+    seq: alloc.seq,
+    ts: alloc.ts,
+    type: e.type,
+    actorUid: e.actorUid,
+    memberVersion: alloc.memberVersion,
+    data: e.data ?? null,
+    message,
+    ...(e.signedUserIds ? { signedUserIds: e.signedUserIds } : {}),
+    ...(e.quote ? { quote: e.quote() } : {}),
+  });
+  return alloc;
+}
+
+/** Append an event to each user's own stream (memberships, settings, cursors, sign-offs). */
+export async function appendUserEvents(
+  deps: Deps,
+  trx: Trx,
+  out: Outbox,
+  userIds: number[],
+  type: UserEvent['type'],
+  conv: { id: number; uid: string },
+  data: (userId: number) => Record<string, unknown>,
+): Promise<void> {
+  const ts = deps.now();
+  const rows = [];
+  for (const userId of userIds) {
+    const useq = await allocateUseq(deps.store.kind, trx, userId);
+    const d = data(userId);
+    rows.push({ user_id: userId, useq, type, conversation_id: conv.id, data: JSON.stringify(d), ts });
+    const ev: UserEvent = { useq, ts, type, conversationId: conv.uid as UserEvent['conversationId'], data: d };
+    out.push({ t: 'user', userId, frame: JSON.stringify({ ev: 'user', data: ev }) });
+  }
+  for (let i = 0; i < rows.length; i += 500)
+    await trx
+      .insertInto('user_events')
+      .values(rows.slice(i, i + 500))
+      .execute();
+}

@@ -1,0 +1,153 @@
+import { EnclaveError, limits, type SyncResult, type UserEvent } from '@enclave/protocol';
+import type { Deps, Viewer } from '../deps.ts';
+import { NO_END, type Access, type Range } from '../access.ts';
+import { presentEvents, queryEvents } from './read-events.ts';
+import { uidFromDb } from '../../store/dialect.ts';
+import { querySummaries, stripInternal, totalUnreadOf } from './summaries.ts';
+
+/** Opaque to clients. u: last useq seen; t: conversations moved after this time; n/c: paging state. */
+interface Token {
+  u: number;
+  t: number;
+  n?: number;
+  c?: [number, number];
+}
+
+/** Commits can land this long after their ts was taken; sync looks back this far. */
+const SLACK_MS = 10_000;
+
+function decodeToken(s: string | undefined): Token {
+  if (!s) return { u: 0, t: 0 };
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Token;
+    if (typeof t.u !== 'number' || typeof t.t !== 'number') throw new Error('shape');
+    return t;
+  } catch {
+    throw new EnclaveError('validation_failed', 'The sync token is not valid; sync without one.');
+  }
+}
+
+const encodeToken = (t: Token) => Buffer.from(JSON.stringify(t)).toString('base64url');
+
+/**
+ * One bounded answer to "what changed since my token": my user events, then the conversations that
+ * moved (newest first, at most `conversationLimit`), each with its summary and newest events.
+ * `limited` with a token means: call again for the rest.
+ */
+export async function sync(
+  deps: Deps,
+  viewer: Viewer,
+  input: { token?: string | undefined; conversationLimit: number; eventsPerConversation: number },
+): Promise<SyncResult> {
+  const tok = decodeToken(input.token);
+  const exec = deps.store.reader;
+  const now = deps.now();
+  const nextT = tok.n ?? Math.max(0, now - SLACK_MS);
+
+  const ueRows = await exec
+    .selectFrom('user_events as e')
+    .innerJoin('conversations as c', 'c.id', 'e.conversation_id')
+    .select(['e.useq', 'e.type', 'e.data', 'e.ts', 'c.uid'])
+    .where('e.user_id', '=', viewer.userId)
+    .where('e.useq', '>', tok.u)
+    .orderBy('e.useq')
+    .limit(limits.userEventsPageMax + 1)
+    .execute();
+  const userLimited = ueRows.length > limits.userEventsPageMax;
+  const userEvents: UserEvent[] = ueRows.slice(0, limits.userEventsPageMax).map((r) => ({
+    useq: Number(r.useq),
+    ts: Number(r.ts),
+    type: r.type as UserEvent['type'],
+    conversationId: uidFromDb(r.uid) as UserEvent['conversationId'],
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  }));
+  const lastUseq = userEvents.at(-1)?.useq ?? tok.u;
+
+  const moved = await querySummaries(deps, exec, viewer, {
+    since: tok.t,
+    ...(tok.c ? { before: tok.c } : {}),
+    limit: input.conversationLimit + 1,
+  });
+  const convLimited = moved.length > input.conversationLimit;
+  const page = moved.slice(0, input.conversationLimit);
+
+  const ids = page.map((c) => c.internalId);
+  const periods = ids.length
+    ? await exec
+        .selectFrom('member_periods')
+        .select(['conversation_id', 'from_seq', 'to_seq'])
+        .where('user_id', '=', viewer.userId)
+        .where('conversation_id', 'in', ids)
+        .orderBy('from_seq')
+        .execute()
+    : [];
+  const rangesOf = new Map<number, Range[]>();
+  for (const p of periods) {
+    const list = rangesOf.get(Number(p.conversation_id)) ?? [];
+    list.push({ from: Number(p.from_seq), to: p.to_seq === null ? NO_END : Number(p.to_seq) });
+    rangesOf.set(Number(p.conversation_id), list);
+  }
+
+  const conversations: SyncResult['conversations'] = [];
+  for (const c of page) {
+    const ranges = rangesOf.get(c.internalId) ?? [];
+    if (c.historyMode === 'all' && ranges[0]) ranges[0] = { ...ranges[0], from: 1 };
+    const access: Access = {
+      conv: {
+        id: c.internalId,
+        uid: c.id,
+        kind: c.kind,
+        name: c.name,
+        ownerId: null,
+        lastSeq: c.lastSeq,
+        lastMsgNo: 0,
+        lastTs: c.lastTs,
+        lastMsgSeq: 0,
+        historyMode: c.historyMode,
+        announcement: c.announcement,
+        allMuted: c.allMuted,
+        dissolvedAt: null,
+        memberVersion: 0,
+        memberCount: c.memberCount,
+      },
+      member: {
+        role: c.role,
+        active: c.active,
+        joinedSeq: c.minSeq,
+        readSeq: c.readSeq,
+        readMsgNo: 0,
+        silencedUntil: null,
+      },
+      ranges,
+      minSeq: ranges[0]?.from ?? 1,
+    };
+    let events: SyncResult['conversations'][number]['events'] = [];
+    let limited = false;
+    if (input.eventsPerConversation > 0 && ranges.length) {
+      const rows = await queryEvents(exec, c.internalId, ranges, { limit: input.eventsPerConversation, desc: true });
+      rows.reverse();
+      events = await presentEvents(deps, exec, viewer, access, rows);
+      const oldest = rows[0];
+      limited =
+        rows.length === input.eventsPerConversation &&
+        !!oldest &&
+        Number(oldest.ts) > tok.t &&
+        Number(oldest.seq) > access.minSeq;
+    }
+    conversations.push({ conversation: stripInternal(c), events, limited });
+  }
+
+  const last = page.at(-1);
+  const token: Token =
+    convLimited && last
+      ? { u: lastUseq, t: tok.t, n: nextT, c: [last.lastTs, last.internalId] }
+      : { u: lastUseq, t: nextT };
+  return {
+    token: encodeToken(token),
+    userEvents,
+    conversations,
+    limited: convLimited || userLimited,
+    totalUnread: await totalUnreadOf(deps, exec, viewer.userId),
+    serverTime: now,
+  };
+}

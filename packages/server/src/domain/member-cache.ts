@@ -1,0 +1,65 @@
+import type { Store } from '../store/store.ts';
+
+export interface MemberList {
+  version: number;
+  kind: 'direct' | 'group' | 'self';
+  /** userId → first seq of their current membership. */
+  members: Map<number, number>;
+}
+
+/**
+ * Current members per conversation, cached and invalidated by membership version: every event
+ * carries the version it was written under, and a list older than that is reloaded before delivery.
+ * So a removal takes effect exactly at its seq on every node.
+ */
+export class MemberCache {
+  private readonly lists = new Map<number, MemberList>();
+  private readonly loading = new Map<number, Promise<MemberList>>();
+  constructor(
+    private readonly store: Store,
+    private readonly max = 20_000,
+  ) {}
+
+  async get(conversationId: number, minVersion: number): Promise<MemberList> {
+    const cached = this.lists.get(conversationId);
+    if (cached && cached.version >= minVersion) return cached;
+    let p = this.loading.get(conversationId);
+    if (!p) {
+      p = this.load(conversationId).finally(() => this.loading.delete(conversationId));
+      this.loading.set(conversationId, p);
+    }
+    const list = await p;
+    // A load that started before the write may be older than needed: load once more.
+    return list.version >= minVersion ? list : this.load(conversationId);
+  }
+
+  private async load(conversationId: number): Promise<MemberList> {
+    // Version first, then members: the member set is then at least as new as the version it claims.
+    const conv = await this.store.reader
+      .selectFrom('conversations')
+      .select(['member_version', 'kind'])
+      .where('id', '=', conversationId)
+      .executeTakeFirst();
+    const rows = await this.store.reader
+      .selectFrom('members')
+      .select(['user_id', 'joined_seq'])
+      .where('conversation_id', '=', conversationId)
+      .where('active', '=', 1)
+      .execute();
+    const list: MemberList = {
+      version: Number(conv?.member_version ?? 0),
+      kind: conv?.kind ?? 'group',
+      members: new Map(rows.map((r) => [Number(r.user_id), Number(r.joined_seq)])),
+    };
+    const cur = this.lists.get(conversationId);
+    if (!cur || cur.version <= list.version) {
+      if (this.lists.size >= this.max) this.lists.delete(this.lists.keys().next().value!);
+      this.lists.set(conversationId, list);
+    }
+    return list;
+  }
+
+  invalidate(conversationId: number) {
+    this.lists.delete(conversationId);
+  }
+}

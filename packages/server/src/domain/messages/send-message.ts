@@ -1,0 +1,172 @@
+import { EnclaveError, type SendResult } from '@enclave/protocol';
+import type { z } from 'zod';
+import type { SendInput } from '@enclave/protocol';
+import type { Deps, Viewer } from '../deps.ts';
+import { convColumns, loadAccessById, toConvRow, visible } from '../access.ts';
+import { appendEvent } from '../append.ts';
+import { convIdOf } from '../conv-ids.ts';
+import { loadRecords, type MessageMeta, type MessageRecord } from '../records.ts';
+import { newUid, sha256 } from '../../lib/ids.ts';
+import { uidFromDb, uidToDb } from '../../store/dialect.ts';
+
+type Input = z.output<typeof SendInput>;
+
+/**
+ * Send a message: one writer job (group commit). Idempotent per (sender, clientMsgId): a retry gets
+ * the original ack; the same id with a different payload is `idempotency_conflict`. The statement
+ * count does not depend on the group's size (pinned in send-message.test.ts).
+ */
+export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Promise<SendResult> {
+  const convId = await convIdOf(deps, input.conversationId);
+  const payloadHash = sha256(
+    JSON.stringify([
+      input.conversationId,
+      input.content.text,
+      input.content.format,
+      [...input.mentions].sort(),
+      input.mentionAll,
+      input.replyToSeq ?? null,
+      input.signoff,
+    ]),
+  );
+  const mentionIds = input.mentions.length ? await deps.directory.idsOf(input.mentions) : new Map<string, number>();
+  const kind = deps.store.kind;
+  const uid = newUid();
+  let quoteRec: MessageRecord | null = null;
+  return deps.writer.run(convId, async (trx, out) => {
+    const dup = await trx
+      .selectFrom('messages')
+      .select(['conversation_id', 'uid', 'seq', 'ts', 'payload_hash'])
+      .where('sender_id', '=', viewer.userId)
+      .where('client_msg_id', '=', input.clientMsgId)
+      .executeTakeFirst();
+    if (dup) {
+      if (dup.payload_hash !== payloadHash || Number(dup.conversation_id) !== convId)
+        throw new EnclaveError('idempotency_conflict');
+      return {
+        messageId: uidFromDb(dup.uid) as SendResult['messageId'],
+        seq: Number(dup.seq),
+        ts: Number(dup.ts),
+        duplicate: true,
+      };
+    }
+    let record: MessageRecord | null = null;
+    let mentioned: number[] = [];
+    const { seq, ts } = await appendEvent(
+      deps,
+      trx,
+      out,
+      { id: convId, uid: input.conversationId.toLowerCase() },
+      {
+        type: 'message.created',
+        actorId: viewer.userId,
+        actorUid: viewer.uid,
+        countable: true,
+        ...(input.signoff ? { signedUserIds: [] } : {}),
+        // Runs under the counter row lock: the checks see every membership change before this seq.
+        message: async (seq, ts, msgNo) => {
+          const row = await trx
+            .selectFrom('conversations as c')
+            .innerJoin('members as m', (j) =>
+              j.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', viewer.userId),
+            )
+            .select([...convColumns.map((c) => `c.${c}` as const), 'm.active', 'm.role', 'm.silenced_until'])
+            .where('c.id', '=', convId)
+            .executeTakeFirst();
+          if (!row) throw new EnclaveError('conversation_not_found');
+          const conv = toConvRow(row);
+          if (!Number(row.active)) throw new EnclaveError('not_a_member');
+          if (conv.dissolvedAt !== null) throw new EnclaveError('conversation_read_only');
+          if (row.silenced_until !== null && Number(row.silenced_until) > ts) throw new EnclaveError('member_muted');
+          if (conv.allMuted && row.role === 'member') throw new EnclaveError('conversation_muted');
+          if (mentionIds.size) {
+            const ms = await trx
+              .selectFrom('members')
+              .select('user_id')
+              .where('conversation_id', '=', convId)
+              .where('active', '=', 1)
+              .where('user_id', 'in', [...mentionIds.values()])
+              .execute();
+            mentioned = ms.map((m) => Number(m.user_id));
+          }
+          if (input.replyToSeq !== undefined) {
+            const a = await loadAccessById(trx, viewer, conv);
+            const quote =
+              visible(a, input.replyToSeq) && input.replyToSeq < seq
+                ? (await loadRecords(deps, trx, convId, conv.uid, [input.replyToSeq])).get(input.replyToSeq)
+                : undefined;
+            if (!quote)
+              throw new EnclaveError('message_not_found', 'The quoted message does not exist or is not visible.');
+            quoteRec = quote;
+          }
+          const kept = new Set(mentioned);
+          const meta: MessageMeta = {
+            mentions: [...mentionIds].filter(([, id]) => kept.has(id)).map(([u]) => u),
+            mentionAll: input.mentionAll && conv.kind === 'group',
+            replyTo: input.replyToSeq ?? null,
+          };
+          await trx
+            .insertInto('messages')
+            .values({
+              conversation_id: convId,
+              seq,
+              uid: uidToDb(kind, uid),
+              sender_id: viewer.userId,
+              client_msg_id: input.clientMsgId,
+              payload_hash: payloadHash,
+              kind: 'text',
+              content: deps.codec.encode(input.content.text),
+              format: input.content.format,
+              meta: JSON.stringify(meta),
+              msg_no: msgNo,
+              ts,
+              edited_at: null,
+              recalled_at: null,
+              recalled_by: null,
+              signoff: input.signoff ? 1 : 0,
+            })
+            .execute();
+          record = {
+            conversationId: convId,
+            conversationUid: conv.uid,
+            seq,
+            uid,
+            senderId: viewer.userId,
+            senderUid: viewer.uid,
+            clientMsgId: input.clientMsgId,
+            kind: 'text',
+            text: input.content.text,
+            format: input.content.format,
+            mentions: meta.mentions,
+            mentionAll: meta.mentionAll,
+            replyToSeq: meta.replyTo,
+            msgNo,
+            ts,
+            editedAt: null,
+            recalledAt: null,
+            signoff: input.signoff,
+            reactions: [],
+          };
+          return record;
+        },
+        quote: () => quoteRec,
+      },
+    );
+    const rec = record as MessageRecord | null;
+    if (mentioned.length)
+      await trx
+        .insertInto('mentions')
+        .values(mentioned.map((user_id) => ({ conversation_id: convId, seq, user_id })))
+        .execute();
+    if (rec?.mentionAll) await trx.insertInto('mention_all').values({ conversation_id: convId, seq }).execute();
+    // Sending means having read everything before: own messages never raise one's unread.
+    await trx
+      .updateTable('members')
+      .set({ read_seq: seq, read_msg_no: rec?.msgNo ?? 0 })
+      .where('conversation_id', '=', convId)
+      .where('user_id', '=', viewer.userId)
+      .where('read_seq', '<', seq)
+      .execute();
+    return { messageId: uid as SendResult['messageId'], seq, ts, duplicate: false };
+  });
+}

@@ -1,0 +1,111 @@
+import { EnclaveError } from '@enclave/protocol';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.ts';
+import { isRetryableConflict, type Trx } from '../store/dialect.ts';
+import type { Store } from '../store/store.ts';
+import type { Outbox } from './deps.ts';
+
+export type WriteFn<T> = (trx: Trx, out: Outbox) => Promise<T>;
+
+interface Job {
+  key: number;
+  fn: WriteFn<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit. Writes that arrive together share one transaction, each in its own SAVEPOINT so one
+ * bad write fails alone. Jobs run in ascending `key` (conversation id) order so two batches lock
+ * counter rows in the same order and cannot deadlock. Events a job collects are published only after
+ * the commit. The queue is bounded: past `maxQueue` a write gets the retryable `server_busy`.
+ */
+export class Writer {
+  private queue: Job[] = [];
+  private running = 0;
+  private scheduled = false;
+  private spId = 0;
+  stats = { batches: 0, jobs: 0, maxBatch: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+    private readonly opts: { maxQueue: number; maxBatch: number; concurrency: number },
+  ) {}
+
+  run<T>(key: number, fn: WriteFn<T>): Promise<T> {
+    if (this.queue.length >= this.opts.maxQueue) return Promise.reject(new EnclaveError('server_busy'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ key, fn: fn as WriteFn<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private schedule() {
+    if (this.scheduled || this.running >= this.opts.concurrency || !this.queue.length) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.running < this.opts.concurrency && this.queue.length) {
+        const batch = this.queue.splice(0, this.opts.maxBatch);
+        batch.sort((a, b) => a.key - b.key); // stable: one conversation's writes keep their order
+        this.running++;
+        void this.runBatch(batch).finally(() => {
+          this.running--;
+          this.schedule();
+        });
+      }
+    });
+  }
+
+  private async runBatch(batch: Job[], attempt = 1): Promise<void> {
+    const results: { job: Job; ok: boolean; value: unknown; out: Outbox }[] = [];
+    let trx;
+    try {
+      trx = await this.store.db.startTransaction().execute();
+      for (const job of batch) {
+        const sp = `sp${++this.spId % 1_000_000}`;
+        const out: Outbox = [];
+        const spTrx = await trx.savepoint(sp).execute();
+        try {
+          const value = await job.fn(spTrx, out);
+          await spTrx.releaseSavepoint(sp).execute();
+          results.push({ job, ok: true, value, out });
+        } catch (e) {
+          if (isRetryableConflict(e)) throw e;
+          await spTrx.rollbackToSavepoint(sp).execute();
+          results.push({ job, ok: false, value: e, out });
+        }
+      }
+      await trx.commit().execute();
+    } catch (e) {
+      if (trx)
+        await trx
+          .rollback()
+          .execute()
+          .catch(() => undefined);
+      if (isRetryableConflict(e) && attempt < 5) {
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+        return this.runBatch(batch, attempt + 1);
+      }
+      this.log.error({ err: e, jobs: batch.length }, 'write batch failed');
+      const err = e instanceof EnclaveError ? e : new EnclaveError('server_busy', 'The write could not be committed.');
+      for (const job of batch) job.reject(err);
+      return;
+    }
+    this.stats.batches++;
+    this.stats.jobs += batch.length;
+    this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+    for (const r of results) {
+      if (r.ok) {
+        for (const msg of r.out) this.bus.publish(msg);
+        r.job.resolve(r.value);
+      } else r.job.reject(r.value);
+    }
+  }
+}

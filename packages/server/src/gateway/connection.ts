@@ -1,0 +1,206 @@
+import type { WebSocket } from 'ws';
+import {
+  AuthFrameData,
+  ClientFrame,
+  closeCodes,
+  EnclaveError,
+  ops,
+  type ErrorBody,
+  type OpDef,
+  type OpName,
+} from '@enclave/protocol';
+import type { Deps, Viewer } from '../domain/deps.ts';
+import { authenticate } from '../domain/accounts/authenticate.ts';
+import { getUser } from '../domain/accounts/users.ts';
+import { handlers } from './handlers.ts';
+import { checkAccess } from './http.ts';
+import type { Hub, HubSocket } from './hub.ts';
+import { toErrorBody } from './errors.ts';
+
+/** Outbound bytes a socket may have queued before volatile frames are dropped / it is closed. */
+const VOLATILE_DROP_BYTES = 1 << 20;
+const OVERFLOW_CLOSE_BYTES = 8 << 20;
+/** Frames kept for a socket while its first sync is answered. */
+const PENDING_MAX = 2_000;
+
+/**
+ * One WebSocket: authentication (at upgrade or by a first `auth` frame within the timeout), frame
+ * validation, per-socket rate limit, dispatch to the op table, and live delivery — held back until
+ * the socket's first sync reply is sent (subscribe, then read, then replay).
+ */
+export class Connection implements HubSocket {
+  viewer!: Viewer;
+  focus: number | null = null;
+  alive = true;
+  private authed = false;
+  private synced = false;
+  private pending: string[] | null = [];
+  private tokens = 100;
+  private lastRefill = Date.now();
+  private readonly authTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly deps: Deps,
+    private readonly hub: Hub,
+    token: string | null,
+  ) {
+    this.authTimer = setTimeout(() => {
+      if (!this.authed) this.ws.close(closeCodes.authTimeout, 'authentication timeout');
+    }, deps.config.authTimeoutMs);
+    ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('close', () => this.onClose());
+    ws.on('error', () => undefined);
+    if (token) void this.authenticate(token, null);
+  }
+
+  private async authenticate(token: string, ref: string | number | null): Promise<void> {
+    try {
+      const viewer = await authenticate(this.deps, token);
+      const user = await getUser(this.deps, viewer.uid);
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      this.viewer = viewer;
+      this.authed = true;
+      clearTimeout(this.authTimer);
+      this.hub.add(this);
+      if (ref !== null) this.reply(ref, { ok: true });
+      this.raw(
+        JSON.stringify({
+          ev: 'hello',
+          data: {
+            user,
+            sessionId: viewer.sessionUid,
+            deviceId: viewer.deviceUid,
+            serverTime: this.deps.now(),
+            heartbeatMs: this.deps.config.heartbeatMs,
+            mustChangePassword: viewer.mustChangePassword,
+          },
+        }),
+      );
+    } catch (e) {
+      const { body } = toErrorBody(e, this.deps.log);
+      this.raw(JSON.stringify({ ref, ok: false, error: body }));
+      this.ws.close(closeCodes.unauthenticated, body.code);
+    }
+  }
+
+  private takeToken(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(100, this.tokens + ((now - this.lastRefill) / 1000) * 50);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
+    let ref: string | number | null = null;
+    try {
+      if (isBinary) throw new EnclaveError('bad_request', 'Frames are JSON text.');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data.toString('utf8'));
+      } catch {
+        throw new EnclaveError('bad_json');
+      }
+      const maybeRef = (parsed as { ref?: unknown } | null)?.ref;
+      if (typeof maybeRef === 'string' && maybeRef.length <= 64) ref = maybeRef;
+      else if (typeof maybeRef === 'number' && Number.isInteger(maybeRef)) ref = maybeRef;
+      const frame = ClientFrame.safeParse(parsed);
+      if (!frame.success) throw new EnclaveError('validation_failed', 'A frame is {op, ref, data}.');
+      if (!this.takeToken()) throw new EnclaveError('rate_limited');
+      const { op } = frame.data;
+      if (op === 'auth') {
+        if (this.authed) return this.reply(ref, { ok: true });
+        const d = AuthFrameData.safeParse(frame.data.data);
+        if (!d.success) throw new EnclaveError('validation_failed', 'auth needs {token}.');
+        return await this.authenticate(d.data.token, ref);
+      }
+      if (!this.authed) throw new EnclaveError('unauthenticated', 'Send {op:"auth"} first.');
+      const def = (ops as Record<string, OpDef>)[op];
+      if (!def || def.ws === false || !(op in handlers))
+        throw new EnclaveError('unknown_op', `Unknown operation "${op}".`);
+      checkAccess(this.viewer, op as OpName, def);
+      const input = def.input.safeParse(frame.data.data ?? {});
+      if (!input.success) {
+        throw new EnclaveError('validation_failed', undefined, {
+          issues: input.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        });
+      }
+      const handler = handlers[op as Exclude<OpName, 'auth.login'>] as (c: unknown, i: unknown) => Promise<unknown>;
+      const out = await handler(
+        {
+          deps: this.deps,
+          viewer: this.viewer,
+          socket: { setFocus: (id: number | null) => this.hub.setFocus(this, id) },
+        },
+        input.data,
+      );
+      this.reply(ref, out);
+      if (op === 'sync' && !this.synced) this.flushPending();
+    } catch (e) {
+      const { body } = toErrorBody(e, this.deps.log);
+      this.replyError(ref, body);
+    }
+  }
+
+  private flushPending() {
+    this.synced = true;
+    const frames = this.pending;
+    this.pending = null;
+    if (frames === null) return;
+    for (const f of frames) this.raw(f);
+  }
+
+  private reply(ref: string | number | null, data: unknown) {
+    this.raw(`{"ref":${JSON.stringify(ref)},"ok":true,"data":${JSON.stringify(data)}}`);
+  }
+
+  private replyError(ref: string | number | null, error: ErrorBody) {
+    this.raw(JSON.stringify({ ref, ok: false, error }));
+  }
+
+  private raw(frame: string) {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+  }
+
+  sendDurable(frame: string): void {
+    if (!this.synced) {
+      if (this.pending && this.pending.length < PENDING_MAX) this.pending.push(frame);
+      else this.pending = null; // the sync answer will carry what was missed
+      return;
+    }
+    if (this.ws.bufferedAmount > OVERFLOW_CLOSE_BYTES) {
+      // A reader this slow resyncs from its token instead of growing our memory without bound.
+      this.close(closeCodes.overflow, 'overflow', JSON.stringify({ ev: 'closing', data: { reason: 'overflow' } }));
+      return;
+    }
+    this.raw(frame);
+  }
+
+  sendVolatile(frame: string): void {
+    if (!this.synced || this.ws.bufferedAmount > VOLATILE_DROP_BYTES) return;
+    this.raw(frame);
+  }
+
+  close(code: number, reason: string, frame?: string): void {
+    if (frame) this.raw(frame);
+    this.ws.close(code, reason);
+  }
+
+  /** Heartbeat sweep: a socket that missed a whole interval is terminated. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  private onClose() {
+    clearTimeout(this.authTimer);
+    if (this.authed) this.hub.remove(this);
+  }
+}

@@ -1,0 +1,245 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { addIdColumn, keyText, longText, tableOptions, uidType, type DialectKind } from './dialect.ts';
+
+/*
+ * Migrations are code, portable through Kysely's schema builder; dialect-specific column types
+ * come from dialect.ts. Never edit a released migration: add a new one.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run before the typed schema exists
+type AnyDb = Kysely<any>;
+
+function initial(kind: DialectKind): Migration {
+  const big = 'bigint' as const;
+  const flag = 'integer' as const;
+  return {
+    async up(db: AnyDb) {
+      await addIdColumn(kind, db.schema.createTable('users'))
+        .addColumn('uid', uidType(kind), (c) => c.notNull().unique())
+        .addColumn('username', keyText(kind, 64), (c) => c.notNull().unique())
+        .addColumn('display_name', keyText(kind, 200), (c) => c.notNull())
+        .addColumn('password_hash', keyText(kind, 255), (c) => c.notNull())
+        .addColumn('role', keyText(kind, 16), (c) => c.notNull())
+        .addColumn('disabled', flag, (c) => c.notNull().defaultTo(0))
+        .addColumn('must_change_password', flag, (c) => c.notNull().defaultTo(0))
+        .addColumn('last_useq', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addColumn('updated_at', big, (c) => c.notNull())
+        .modifyEnd(tableOptions(kind, false))
+        .execute();
+
+      await addIdColumn(kind, db.schema.createTable('devices'))
+        .addColumn('uid', uidType(kind), (c) => c.notNull())
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('name', keyText(kind, 200), (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addColumn('last_seen_at', big, (c) => c.notNull())
+        .addUniqueConstraint('devices_user_uid', ['user_id', 'uid'])
+        .modifyEnd(tableOptions(kind, false))
+        .execute();
+
+      await addIdColumn(kind, db.schema.createTable('sessions'))
+        .addColumn('uid', uidType(kind), (c) => c.notNull().unique())
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('device_id', big, (c) => c.notNull())
+        .addColumn('token_hash', keyText(kind, 64), (c) => c.notNull().unique())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addColumn('last_used_at', big, (c) => c.notNull())
+        .addColumn('revoked_at', big)
+        .addColumn('ip', keyText(kind, 64))
+        .addColumn('user_agent', keyText(kind, 255))
+        .modifyEnd(tableOptions(kind, false))
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').columns(['user_id', 'revoked_at']).execute();
+
+      await addIdColumn(kind, db.schema.createTable('conversations'))
+        .addColumn('uid', uidType(kind), (c) => c.notNull().unique())
+        .addColumn('kind', keyText(kind, 16), (c) => c.notNull())
+        .addColumn('name', keyText(kind, 200), (c) => c.notNull())
+        .addColumn('direct_key', keyText(kind, 64), (c) => c.unique())
+        .addColumn('owner_id', big)
+        .addColumn('last_seq', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('last_msg_no', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('last_ts', big, (c) => c.notNull())
+        .addColumn('last_msg_seq', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('history_mode', keyText(kind, 16), (c) => c.notNull())
+        .addColumn('announcement', longText(kind))
+        .addColumn('all_muted', flag, (c) => c.notNull().defaultTo(0))
+        .addColumn('dissolved_at', big)
+        .addColumn('member_version', big, (c) => c.notNull().defaultTo(1))
+        .addColumn('member_count', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('created_by', big, (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .modifyEnd(tableOptions(kind, false))
+        .execute();
+
+      await db.schema
+        .createTable('members')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('role', keyText(kind, 16), (c) => c.notNull())
+        .addColumn('active', flag, (c) => c.notNull())
+        .addColumn('joined_seq', big, (c) => c.notNull())
+        .addColumn('read_seq', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('read_msg_no', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('delivered_seq', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('muted', flag, (c) => c.notNull().defaultTo(0))
+        .addColumn('pinned', flag, (c) => c.notNull().defaultTo(0))
+        .addColumn('silenced_until', big)
+        .addColumn('updated_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('members_pk', ['conversation_id', 'user_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+      await db.schema.createIndex('members_user').on('members').columns(['user_id', 'active']).execute();
+      await db.schema.createIndex('members_read').on('members').columns(['conversation_id', 'read_seq']).execute();
+
+      await db.schema
+        .createTable('member_periods')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('from_seq', big, (c) => c.notNull())
+        .addColumn('to_seq', big)
+        .addPrimaryKeyConstraint('member_periods_pk', ['conversation_id', 'user_id', 'from_seq'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('events')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('type', keyText(kind, 32), (c) => c.notNull())
+        .addColumn('actor_id', big, (c) => c.notNull())
+        .addColumn('ts', big, (c) => c.notNull())
+        .addColumn('message_seq', big)
+        .addColumn('data', longText(kind))
+        .addColumn('member_version', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('events_pk', ['conversation_id', 'seq'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('messages')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('uid', uidType(kind), (c) => c.notNull().unique())
+        .addColumn('sender_id', big, (c) => c.notNull())
+        .addColumn('client_msg_id', keyText(kind, 64), (c) => c.notNull())
+        .addColumn('payload_hash', keyText(kind, 64), (c) => c.notNull())
+        .addColumn('kind', keyText(kind, 16), (c) => c.notNull())
+        .addColumn('content', longText(kind))
+        .addColumn('format', keyText(kind, 16), (c) => c.notNull())
+        .addColumn('meta', longText(kind), (c) => c.notNull())
+        .addColumn('msg_no', big, (c) => c.notNull())
+        .addColumn('ts', big, (c) => c.notNull())
+        .addColumn('edited_at', big)
+        .addColumn('recalled_at', big)
+        .addColumn('recalled_by', big)
+        .addColumn('signoff', flag, (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('messages_pk', ['conversation_id', 'seq'])
+        .addUniqueConstraint('messages_client_id', ['sender_id', 'client_msg_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('op_log')
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('client_op_id', keyText(kind, 64), (c) => c.notNull())
+        .addColumn('op', keyText(kind, 64), (c) => c.notNull())
+        .addColumn('result', longText(kind), (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('op_log_pk', ['user_id', 'client_op_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('reactions')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('message_seq', big, (c) => c.notNull())
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('emoji', keyText(kind, 64), (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('reactions_pk', ['conversation_id', 'message_seq', 'user_id', 'emoji'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('mentions')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('mentions_pk', ['user_id', 'conversation_id', 'seq'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+      await db.schema
+        .createTable('mention_all')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('mention_all_pk', ['conversation_id', 'seq'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('signoffs')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('device_id', big, (c) => c.notNull())
+        .addColumn('signed_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('signoffs_pk', ['conversation_id', 'seq', 'user_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('user_events')
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('useq', big, (c) => c.notNull())
+        .addColumn('type', keyText(kind, 32), (c) => c.notNull())
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('data', longText(kind), (c) => c.notNull())
+        .addColumn('ts', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_events_pk', ['user_id', 'useq'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      await db.schema
+        .createTable('message_archive')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('content', longText(kind))
+        .addColumn('reason', keyText(kind, 32), (c) => c.notNull())
+        .addColumn('archived_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('message_archive_pk', ['conversation_id', 'seq', 'archived_at'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+
+      // The list query walks my memberships and joins conversations by id; sync finds moved ones by last_ts.
+      await db.schema.createIndex('conversations_last_ts').on('conversations').column('last_ts').execute();
+      await sql`select 1`.execute(db);
+    },
+  };
+}
+
+class CodeProvider implements MigrationProvider {
+  constructor(private readonly kind: DialectKind) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { '0001_initial': initial(this.kind) };
+  }
+}
+
+export async function migrate(db: AnyDb, kind: DialectKind): Promise<string[]> {
+  // PG: Kysely looks for its bookkeeping tables in every schema unless told which one; a
+  // schema_migrations in another schema (e.g. public) would make it skip creating ours.
+  const migrationTableSchema =
+    kind === 'postgres'
+      ? ((await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s ?? undefined)
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: new CodeProvider(kind),
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+    migrationTableSchema,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientId, http, makeUser, startServer, text, WsClient, type TestServer, type TestUser } from './harness.ts';
+
+describe('1:1 chat over WebSocket and REST', () => {
+  let srv: TestServer;
+  let alice: TestUser;
+  let bob: TestUser;
+  beforeAll(async () => {
+    srv = await startServer();
+    alice = await makeUser(srv);
+    bob = await makeUser(srv);
+  });
+  afterAll(() => srv.close());
+
+  it('delivers a message live, acks after commit, and shows it in history, list and receipts', async () => {
+    const a = await WsClient.connect(srv, alice.token);
+    const b = await WsClient.connect(srv, bob.token);
+    const conv = await a.call('conversation.openDirect', { userId: bob.id });
+    expect(conv.kind).toBe('direct');
+    expect(conv.peer?.id).toBe(bob.id);
+    // Opening from the other side gives the same conversation.
+    const again = await b.call('conversation.openDirect', { userId: alice.id });
+    expect(again.id).toBe(conv.id);
+
+    const cmid = clientId();
+    const ack = await a.call('message.send', { conversationId: conv.id, clientMsgId: cmid, content: text('你好 Bob') });
+    expect(ack.seq).toBe(1);
+    expect(ack.duplicate).toBe(false);
+
+    const got = await b.waitFor((f) => f.ev === 'conv' && (f.data as { seq: number }).seq === 1);
+    const ev = got.data as {
+      type: string;
+      message: { content: { text: string }; senderId: string; clientMsgId?: string };
+    };
+    expect(ev.type).toBe('message.created');
+    expect(ev.message.content.text).toBe('你好 Bob');
+    expect(ev.message.senderId).toBe(alice.id);
+    expect(ev.message.clientMsgId).toBeUndefined();
+    // The sender's own devices see their clientMsgId for de-duplication.
+    const own = await a.waitFor((f) => f.ev === 'conv' && (f.data as { seq: number }).seq === 1);
+    expect((own.data as { message: { clientMsgId: string } }).message.clientMsgId).toBe(cmid);
+
+    const list = await http<{
+      items: { id: string; unread: number; preview: { content: { text: string } } }[];
+      totalUnread: number;
+    }>(srv, 'GET', '/api/v1/conversations', { token: bob.token });
+    expect(list.status).toBe(200);
+    expect(list.body.totalUnread).toBe(1);
+    expect(list.body.items[0]!.unread).toBe(1);
+    expect(list.body.items[0]!.preview.content.text).toBe('你好 Bob');
+
+    const hist = await http<{ events: { seq: number }[]; headSeq: number; minSeq: number }>(
+      srv,
+      'GET',
+      `/api/v1/conversations/${conv.id}/events?after=0`,
+      { token: bob.token },
+    );
+    expect(hist.body.events.map((e) => e.seq)).toEqual([1]);
+    expect(hist.body.headSeq).toBe(1);
+
+    await b.call('conversation.delivered', { conversationId: conv.id, seq: 1 });
+    await a.waitFor((f) => f.ev === 'receipt' && (f.data as { deliveredSeq?: number }).deliveredSeq === 1);
+    const read = await b.call('conversation.read', { conversationId: conv.id, seq: 1 });
+    expect(read).toEqual({ readSeq: 1, unread: 0 });
+    await a.waitFor((f) => f.ev === 'receipt' && (f.data as { readSeq?: number }).readSeq === 1);
+    const aliceView = await a.call('conversation.get', { conversationId: conv.id });
+    expect(aliceView.peerReadSeq).toBe(1);
+    expect(aliceView.peerDeliveredSeq).toBe(1);
+    a.close();
+    b.close();
+  });
+
+  it('a retry with the same clientMsgId returns the original ack; a different payload conflicts', async () => {
+    const conv = (
+      await http<{ id: string }>(srv, 'POST', '/api/v1/conversations/direct', {
+        token: alice.token,
+        body: { userId: bob.id },
+      })
+    ).body;
+    const cmid = clientId();
+    const body = { clientMsgId: cmid, content: text('once') };
+    const first = await http<{ seq: number; messageId: string }>(
+      srv,
+      'POST',
+      `/api/v1/conversations/${conv.id}/messages`,
+      {
+        token: alice.token,
+        body,
+      },
+    );
+    const second = await http<{ seq: number; messageId: string; duplicate: boolean }>(
+      srv,
+      'POST',
+      `/api/v1/conversations/${conv.id}/messages`,
+      { token: alice.token, body },
+    );
+    expect(second.body.seq).toBe(first.body.seq);
+    expect(second.body.messageId).toBe(first.body.messageId);
+    expect(second.body.duplicate).toBe(true);
+    const conflict = await http<{ error: { code: string } }>(srv, 'POST', `/api/v1/conversations/${conv.id}/messages`, {
+      token: alice.token,
+      body: { clientMsgId: cmid, content: text('different') },
+    });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+  });
+});
