@@ -22,6 +22,7 @@ import { originAllowed, tokenOf } from './gateway/auth.ts';
 import { Connection } from './gateway/connection.ts';
 import { registerRest } from './gateway/http.ts';
 import { Hub } from './gateway/hub.ts';
+import { purgeDissolved } from './jobs/purge-dissolved.ts';
 
 export const VERSION = '0.1.0';
 
@@ -107,6 +108,10 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     for (const c of connections) c.heartbeat();
   }, config.heartbeatMs);
   beat.unref();
+  const purge = setInterval(() => {
+    purgeDissolved(deps, config.purgeDissolvedAfterMs).catch((err: unknown) => log.error({ err }, 'purge failed'));
+  }, 3_600_000);
+  purge.unref();
 
   registerRest(http, deps);
 
@@ -116,6 +121,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     hub,
     async close() {
       clearInterval(beat);
+      clearInterval(purge);
       for (const c of connections)
         c.close(closeCodes.shutdown, 'shutdown', JSON.stringify({ ev: 'closing', data: { reason: 'shutdown' } }));
       await http.close();

@@ -20,6 +20,8 @@ export interface Config {
   writerQueueMax: number;
   logLevel: string;
   dbPoolSize: number;
+  /** Dissolved groups' data is purged this long after dissolution. */
+  purgeDissolvedAfterMs: number;
 }
 
 type Flags = Record<string, string | boolean>;
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     writerQueueMax: num(env.ENCLAVE_WRITER_QUEUE_MAX, 10_000),
     logLevel: str('log-level', 'LOG_LEVEL') ?? 'info',
     dbPoolSize: num(env.ENCLAVE_DB_POOL, 10),
+    purgeDissolvedAfterMs: num(env.ENCLAVE_PURGE_DISSOLVED_DAYS, 30) * 86_400_000,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)
     throw new Error(`PORT must be 0..65535, got ${String(config.port)}`);
