@@ -20,6 +20,8 @@ export interface Config {
   writerQueueMax: number;
   logLevel: string;
   dbPoolSize: number;
+  /** Recalled bodies move to the compliance archive instead of being erased. */
+  archiveRecalled: boolean;
   /** Dissolved groups' data is purged this long after dissolution. */
   purgeDissolvedAfterMs: number;
 }
@@ -67,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     writerQueueMax: num(env.ENCLAVE_WRITER_QUEUE_MAX, 10_000),
     logLevel: str('log-level', 'LOG_LEVEL') ?? 'info',
     dbPoolSize: num(env.ENCLAVE_DB_POOL, 10),
+    archiveRecalled: env.ENCLAVE_ARCHIVE_RECALLED === 'true',
     purgeDissolvedAfterMs: num(env.ENCLAVE_PURGE_DISSOLVED_DAYS, 30) * 86_400_000,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)

@@ -20,6 +20,8 @@ export interface ConvBusEvent {
   /** Sign-off messages: who has signed (they may see the body). */
   signedUserIds?: number[];
   quote?: MessageRecord | null;
+  /** When the quote is a sign-off message: who has signed it (they may see its body in the quote). */
+  quoteSignedUserIds?: number[];
 }
 
 export interface UserBusEvent {

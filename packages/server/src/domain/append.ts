@@ -2,11 +2,39 @@ import type { UserEvent } from '@enclave/protocol';
 import type { ConvBusEvent } from '../bus/bus.ts';
 import { allocateSeq, allocateUseq, type Trx } from '../store/dialect.ts';
 import type { Deps, Outbox } from './deps.ts';
-import type { MessageRecord } from './records.ts';
+import { loadRecords, type MessageRecord } from './records.ts';
 
 export interface ConvRef {
   id: number;
   uid: string;
+}
+
+export interface Quote {
+  rec: MessageRecord | null;
+  signedUserIds?: number[];
+}
+
+function quoteFields(q: Quote): Pick<ConvBusEvent, 'quote' | 'quoteSignedUserIds'> {
+  return q.signedUserIds ? { quote: q.rec, quoteSignedUserIds: q.signedUserIds } : { quote: q.rec };
+}
+
+/** Load the message a reply quotes, with its signers when it is a sign-off message. */
+export async function loadQuote(
+  deps: Deps,
+  trx: Trx,
+  conv: { id: number; uid: string },
+  replyToSeq: number | null,
+): Promise<Quote> {
+  if (replyToSeq === null) return { rec: null };
+  const quote = (await loadRecords(deps, trx, conv.id, conv.uid, [replyToSeq])).get(replyToSeq) ?? null;
+  if (!quote?.signoff) return { rec: quote };
+  const rows = await trx
+    .selectFrom('signoffs')
+    .select('user_id')
+    .where('conversation_id', '=', quote.conversationId)
+    .where('seq', '=', quote.seq)
+    .execute();
+  return { rec: quote, signedUserIds: rows.map((r) => Number(r.user_id)) };
 }
 
 /**
@@ -30,8 +58,8 @@ export async function appendEvent(
     /** Built after the seq is known (message.created needs its own seq). */
     message?: (seq: number, ts: number, msgNo: number) => MessageRecord | null | Promise<MessageRecord | null>;
     signedUserIds?: number[];
-    /** The quoted message, read after `message` ran. */
-    quote?: () => MessageRecord | null;
+    /** The quoted message (and, for a sign-off quote, who signed it), read after `message` ran. */
+    quote?: () => Quote;
   },
 ): Promise<{ seq: number; ts: number; msgNo: number; memberVersion: number }> {
   const alloc = await allocateSeq(deps.store.kind, trx, conv.id, e.countable ?? false, deps.now());
@@ -61,7 +89,7 @@ export async function appendEvent(
     data: e.data ?? null,
     message,
     ...(e.signedUserIds ? { signedUserIds: e.signedUserIds } : {}),
-    ...(e.quote ? { quote: e.quote() } : {}),
+    ...(e.quote ? quoteFields(e.quote()) : {}),
   });
   return alloc;
 }

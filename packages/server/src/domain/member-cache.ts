@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 export interface MemberList {
   version: number;
   kind: 'direct' | 'group' | 'self';
+  historyMode: 'from_join' | 'all';
   /** userId → first seq of their current membership. */
   members: Map<number, number>;
 }
@@ -37,7 +38,7 @@ export class MemberCache {
     // Version first, then members: the member set is then at least as new as the version it claims.
     const conv = await this.store.reader
       .selectFrom('conversations')
-      .select(['member_version', 'kind'])
+      .select(['member_version', 'kind', 'history_mode'])
       .where('id', '=', conversationId)
       .executeTakeFirst();
     const rows = await this.store.reader
@@ -49,6 +50,7 @@ export class MemberCache {
     const list: MemberList = {
       version: Number(conv?.member_version ?? 0),
       kind: conv?.kind ?? 'group',
+      historyMode: conv?.history_mode ?? 'from_join',
       members: new Map(rows.map((r) => [Number(r.user_id), Number(r.joined_seq)])),
     };
     const cur = this.lists.get(conversationId);

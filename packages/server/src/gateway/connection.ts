@@ -12,7 +12,7 @@ import {
 import type { Deps, Viewer } from '../domain/deps.ts';
 import { authenticate } from '../domain/accounts/authenticate.ts';
 import { getUser } from '../domain/accounts/users.ts';
-import { handlers } from './handlers.ts';
+import { allowedBeforePasswordChange, handlers } from './handlers.ts';
 import { checkAccess } from './http.ts';
 import type { Hub, HubSocket } from './hub.ts';
 import { toErrorBody } from './errors.ts';
@@ -32,9 +32,13 @@ export class Connection implements HubSocket {
   viewer!: Viewer;
   focus: number | null = null;
   alive = true;
+  /** Last frame or pong from the client: presence's 90 s rule reads it. */
+  lastSeenAt = Date.now();
   private authed = false;
   private synced = false;
   private pending: string[] | null = [];
+  /** Kept to refresh the viewer when a forced password change may have been made since auth. */
+  private sessionToken: string | null = null;
   private tokens = 100;
   private lastRefill = Date.now();
   private readonly authTimer: NodeJS.Timeout;
@@ -49,7 +53,10 @@ export class Connection implements HubSocket {
       if (!this.authed) this.ws.close(closeCodes.authTimeout, 'authentication timeout');
     }, deps.config.authTimeoutMs);
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
-    ws.on('pong', () => (this.alive = true));
+    ws.on('pong', () => {
+      this.alive = true;
+      this.lastSeenAt = Date.now();
+    });
     ws.on('close', () => this.onClose());
     ws.on('error', () => undefined);
     if (token) void this.authenticate(token, null);
@@ -61,6 +68,7 @@ export class Connection implements HubSocket {
       const user = await getUser(this.deps, viewer.uid);
       if (this.ws.readyState !== this.ws.OPEN) return;
       this.viewer = viewer;
+      this.sessionToken = token;
       this.authed = true;
       clearTimeout(this.authTimer);
       this.hub.add(this);
@@ -96,6 +104,7 @@ export class Connection implements HubSocket {
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     let ref: string | number | null = null;
+    this.lastSeenAt = Date.now();
     try {
       if (isBinary) throw new EnclaveError('bad_request', 'Frames are JSON text.');
       let parsed: unknown;
@@ -107,9 +116,10 @@ export class Connection implements HubSocket {
       const maybeRef = (parsed as { ref?: unknown } | null)?.ref;
       if (typeof maybeRef === 'string' && maybeRef.length <= 64) ref = maybeRef;
       else if (typeof maybeRef === 'number' && Number.isInteger(maybeRef)) ref = maybeRef;
+      // Charged before validation, so a flood of malformed frames is limited too.
+      if (!this.takeToken()) throw new EnclaveError('rate_limited');
       const frame = ClientFrame.safeParse(parsed);
       if (!frame.success) throw new EnclaveError('validation_failed', 'A frame is {op, ref, data}.');
-      if (!this.takeToken()) throw new EnclaveError('rate_limited');
       const { op } = frame.data;
       if (op === 'auth') {
         if (this.authed) return this.reply(ref, { ok: true });
@@ -118,9 +128,15 @@ export class Connection implements HubSocket {
         return await this.authenticate(d.data.token, ref);
       }
       if (!this.authed) throw new EnclaveError('unauthenticated', 'Send {op:"auth"} first.');
-      const def = (ops as Record<string, OpDef>)[op];
-      if (!def || def.ws === false || !(op in handlers))
+      // Own keys only: `__proto__`, `constructor` or `toString` must not resolve to Object.prototype.
+      const def = Object.hasOwn(ops, op) ? (ops as Record<string, OpDef>)[op] : undefined;
+      if (!def || def.ws === false || !Object.hasOwn(handlers, op))
         throw new EnclaveError('unknown_op', `Unknown operation "${op}".`);
+      if (this.viewer.mustChangePassword && !allowedBeforePasswordChange.has(op as OpName) && this.sessionToken) {
+        // The password may have been changed since this socket authenticated (on it, or over REST
+        // with the same session): the viewer captured at connect would otherwise stay restricted.
+        this.viewer = await authenticate(this.deps, this.sessionToken);
+      }
       checkAccess(this.viewer, op as OpName, def);
       const input = def.input.safeParse(frame.data.data ?? {});
       if (!input.success) {
@@ -133,7 +149,7 @@ export class Connection implements HubSocket {
         {
           deps: this.deps,
           viewer: this.viewer,
-          socket: { setFocus: (id: number | null) => this.hub.setFocus(this, id) },
+          socket: { setFocus: (id: number | null) => this.hub.setFocus(this, id), conn: this },
         },
         input.data,
       );
@@ -189,7 +205,11 @@ export class Connection implements HubSocket {
     this.ws.close(code, reason);
   }
 
-  /** Heartbeat sweep: a socket that missed a whole interval is terminated. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** Heartbeat sweep: a socket that missed a whole interval is terminated (its close marks it offline). */
   heartbeat(): void {
     if (!this.alive) {
       this.ws.terminate();
@@ -201,6 +221,7 @@ export class Connection implements HubSocket {
 
   private onClose() {
     clearTimeout(this.authTimer);
-    if (this.authed) this.hub.remove(this);
+    if (!this.authed) return;
+    this.hub.remove(this);
   }
 }

@@ -27,7 +27,8 @@ export function checkAccess(viewer: Viewer, name: OpName, def: OpDef): void {
 /** Register one REST route per op that has `http`, all through the same validation and error path. */
 export function registerRest(app: FastifyInstance, deps: Deps): void {
   for (const [name, def] of Object.entries(ops) as [OpName, OpDef][]) {
-    if (!def.http) continue;
+    // An op without a handler is not served (404), as the WebSocket answers unknown_op, never a 500.
+    if (!def.http || (name !== 'auth.login' && !Object.hasOwn(handlers, name))) continue;
     const { method, path } = def.http;
     app.route({
       method,

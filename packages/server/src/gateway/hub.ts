@@ -62,6 +62,9 @@ export class Hub {
     }
   }
 
+  /** This node's sockets of one user. */
+  socketsOf = (userId: number): Iterable<HubSocket> => this.byUser.get(userId) ?? [];
+
   sockets(): Iterable<HubSocket> {
     const all: HubSocket[] = [];
     for (const set of this.byUser.values()) all.push(...set);
@@ -106,7 +109,9 @@ export class Hub {
     const frames = new Map<string, string>();
     const rec = ev.message;
     const signed = new Set(ev.signedUserIds ?? []);
-    const frameFor = (userId: number): string => {
+    const quote = ev.quote ?? null;
+    const quoteSigned = new Set(ev.quoteSignedUserIds ?? []);
+    const frameFor = (userId: number, from: number): string => {
       const cls =
         rec === null
           ? 'all'
@@ -115,12 +120,17 @@ export class Hub {
             : rec.signoff && !signed.has(userId)
               ? 'withheld'
               : 'full';
-      let f = frames.get(cls);
+      // A reply quoting a message from before this member's join point carries no quote for them;
+      // a quoted sign-off message shows its body only to its sender and those who signed it.
+      const quoteHidden = quote !== null && list.historyMode === 'from_join' && from > quote.seq;
+      const quoteOpen = quote !== null && (!quote.signoff || quote.senderId === userId || quoteSigned.has(userId));
+      const key = `${cls}:${quoteHidden ? 'none' : quoteOpen ? 'open' : 'shut'}`;
+      let f = frames.get(key);
       if (!f) {
-        const view: MessageView =
-          cls === 'sender'
-            ? { userId: rec!.senderId, signed: () => false }
-            : { userId: -1, signed: (s) => cls === 'full' && s === rec?.seq };
+        const view: MessageView = {
+          userId: cls === 'sender' ? rec!.senderId : -1,
+          signed: (s) => (s === rec?.seq ? cls === 'full' : s === quote?.seq ? quoteOpen : false),
+        };
         f = JSON.stringify({
           ev: 'conv',
           data: presentEvent(
@@ -134,10 +144,10 @@ export class Hub {
               data: ev.data,
             },
             rec,
-            ev.quote ?? null,
+            quoteHidden ? null : quote,
           ),
         });
-        frames.set(cls, f);
+        frames.set(key, f);
       }
       return f;
     };
@@ -145,7 +155,7 @@ export class Hub {
       const from = list.members.get(userId);
       // Not a member at this seq (joined later, or removed at or before the version of this event).
       if (from === undefined || from > ev.seq) return;
-      const f = frameFor(userId);
+      const f = frameFor(userId, from);
       for (const s of sockets) {
         s.sendDurable(f);
         this.stats.delivered++;

@@ -203,6 +203,16 @@ export async function allocateUseq(kind: DialectKind, trx: Trx, userId: number):
   return Number(r.rows[0]!.last_useq);
 }
 
+/**
+ * Lock a conversation's counter row for the rest of the transaction, before reading state that a
+ * decision depends on (membership, roles). SQLite needs nothing: BEGIN IMMEDIATE already holds the
+ * only write lock.
+ */
+export async function lockConversation(kind: DialectKind, trx: Trx, conversationId: number): Promise<void> {
+  if (kind === 'sqlite') return;
+  await sql`select id from conversations where id = ${conversationId} for update`.execute(trx);
+}
+
 /* ---------- inserts ---------- */
 
 /** Insert one row and return its generated integer id. */

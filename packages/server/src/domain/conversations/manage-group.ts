@@ -1,6 +1,6 @@
 import { EnclaveError, limits, type Conversation, type Member } from '@enclave/protocol';
 import type { Deps, Outbox, Viewer } from '../deps.ts';
-import type { Trx } from '../../store/dialect.ts';
+import { lockConversation, type Trx } from '../../store/dialect.ts';
 import { convColumns, loadAccessById, requireActive, requireGroupAdmin, toConvRow, type Access } from '../access.ts';
 import { appendEvent, appendUserEvents } from '../append.ts';
 import { convIdOf } from '../conv-ids.ts';
@@ -15,6 +15,8 @@ async function groupWrite<T>(
 ): Promise<T> {
   const id = await convIdOf(deps, conversationUid);
   return deps.writer.run(id, async (trx, out) => {
+    // Decisions below read roles and membership: take the row lock first (see lockConversation).
+    await lockConversation(deps.store.kind, trx, id);
     const row = await trx
       .selectFrom('conversations')
       .select(convColumns)

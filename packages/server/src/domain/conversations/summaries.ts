@@ -130,7 +130,11 @@ export async function querySummaries(
     const conv = toConvRow(r);
     const peer = r.peer_id === null ? null : (users.get(Number(r.peer_id)) ?? null);
     let preview = null;
-    if (r.pm_seq !== null && r.pm_uid !== null) {
+    const active = !!Number(r.active);
+    const floor = conv.historyMode === 'all' ? 1 : Number(r.joined_seq);
+    // The preview is the newest message only when this viewer may see it: not before their join
+    // point (from_join), and nothing at all once they have left.
+    if (r.pm_seq !== null && r.pm_uid !== null && active && Number(r.pm_seq) >= floor) {
       const rec = recordFromRow(
         deps,
         {
@@ -155,7 +159,6 @@ export async function querySummaries(
       const signed = Number(r.pm_signed) > 0;
       preview = presentMessage({ userId: me, signed: () => signed }, rec, null);
     }
-    const active = !!Number(r.active);
     const unread = active ? Math.max(0, conv.lastMsgNo - Number(r.read_msg_no) - Number(r.recalled_unread ?? 0)) : 0;
     const summary: Conversation & { internalId: number } = {
       internalId: conv.id,

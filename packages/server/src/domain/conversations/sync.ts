@@ -20,7 +20,9 @@ function decodeToken(s: string | undefined): Token {
   if (!s) return { u: 0, t: 0 };
   try {
     const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Token;
-    if (typeof t.u !== 'number' || typeof t.t !== 'number') throw new Error('shape');
+    const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    if (!int(t.u) || !int(t.t) || (t.n !== undefined && !int(t.n))) throw new Error('shape');
+    if (t.c !== undefined && !(Array.isArray(t.c) && t.c.length === 2 && t.c.every(int))) throw new Error('shape');
     return t;
   } catch {
     throw new EnclaveError('validation_failed', 'The sync token is not valid; sync without one.');

@@ -1,9 +1,10 @@
 import { EnclaveError } from '@enclave/protocol';
 import type { Deps, Outbox, Viewer } from '../deps.ts';
 import type { Trx } from '../../store/dialect.ts';
-import { insertIgnore } from '../../store/dialect.ts';
+import { insertIgnore, lockConversation } from '../../store/dialect.ts';
+import { sha256 } from '../../lib/ids.ts';
 import { convColumns, loadAccessById, requireWritable, toConvRow, visible, type Access } from '../access.ts';
-import { appendEvent } from '../append.ts';
+import { appendEvent, loadQuote } from '../append.ts';
 import { convIdOf } from '../conv-ids.ts';
 import { loadRecords, type MessageRecord } from '../records.ts';
 import { priorResult, recordResult } from './op-log.ts';
@@ -24,8 +25,11 @@ async function mutate<T>(
   fn: (trx: Trx, out: Outbox, a: Access, rec: MessageRecord) => Promise<T>,
 ): Promise<T> {
   const convId = await convIdOf(deps, t.conversationId);
+  // The op and a digest of its input: the same clientOpId with another input is a conflict.
+  const opKey = `${op}#${sha256(JSON.stringify(t)).slice(0, 16)}`;
   return deps.writer.run(convId, async (trx, out) => {
-    const prior = await priorResult<T>(trx, viewer.userId, t.clientOpId, op);
+    await lockConversation(deps.store.kind, trx, convId);
+    const prior = await priorResult<T>(trx, viewer.userId, t.clientOpId, opKey);
     if (prior !== undefined) return prior;
     const row = await trx
       .selectFrom('conversations')
@@ -38,7 +42,7 @@ async function mutate<T>(
     const rec = (await loadRecords(deps, trx, convId, a.conv.uid, [t.seq])).get(t.seq);
     if (!rec) throw new EnclaveError('message_not_found');
     const result = await fn(trx, out, a, rec);
-    await recordResult(trx, viewer.userId, t.clientOpId, op, result, deps.now());
+    await recordResult(trx, viewer.userId, t.clientOpId, opKey, result, deps.now());
     return result;
   });
 }
@@ -75,8 +79,10 @@ export async function editMessage(
       .execute();
     const updated = await reload(deps, trx, rec);
     const signed = await signedUsers(trx, rec);
+    const quote = await loadQuote(deps, trx, a.conv, rec.replyToSeq);
     const { seq } = await appendEvent(deps, trx, out, a.conv, {
       type: 'message.edited',
+      quote: () => quote,
       actorId: viewer.userId,
       actorUid: viewer.uid,
       messageSeq: rec.seq,
@@ -117,8 +123,10 @@ export async function reactToMessage(
     if (!changed) return { seq: null };
     const updated = await reload(deps, trx, rec);
     const signed = await signedUsers(trx, rec);
+    const quote = await loadQuote(deps, trx, a.conv, rec.replyToSeq);
     const { seq } = await appendEvent(deps, trx, out, a.conv, {
       type: 'reaction.changed',
+      quote: () => quote,
       actorId: viewer.userId,
       actorUid: viewer.uid,
       messageSeq: rec.seq,

@@ -4,7 +4,7 @@ import type { MessageRecord } from '../records.ts';
 
 /**
  * The one place a message body leaves the live tables (recall now; retention and purge later).
- * With the compliance archive on (ENCLAVE_ARCHIVE_RECALLED=true) the stored body moves to
+ * With the compliance archive on (config.archiveRecalled, ENCLAVE_ARCHIVE_RECALLED=true) the stored body moves to
  * message_archive; otherwise it is erased. Mentions of the message stop counting in the same commit.
  */
 export async function retireBody(
@@ -15,7 +15,7 @@ export async function retireBody(
   actorId: number,
   now: number,
 ): Promise<void> {
-  if (process.env.ENCLAVE_ARCHIVE_RECALLED === 'true' && rec.text !== null) {
+  if (deps.config.archiveRecalled && rec.text !== null) {
     await trx
       .insertInto('message_archive')
       .values({

@@ -3,9 +3,9 @@ import type { z } from 'zod';
 import type { SendInput } from '@enclave/protocol';
 import type { Deps, Viewer } from '../deps.ts';
 import { convColumns, loadAccessById, toConvRow, visible } from '../access.ts';
-import { appendEvent } from '../append.ts';
+import { appendEvent, loadQuote, type Quote } from '../append.ts';
 import { convIdOf } from '../conv-ids.ts';
-import { loadRecords, type MessageMeta, type MessageRecord } from '../records.ts';
+import type { MessageMeta, MessageRecord } from '../records.ts';
 import { newUid, sha256 } from '../../lib/ids.ts';
 import { uidFromDb, uidToDb } from '../../store/dialect.ts';
 
@@ -32,7 +32,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
   const mentionIds = input.mentions.length ? await deps.directory.idsOf(input.mentions) : new Map<string, number>();
   const kind = deps.store.kind;
   const uid = newUid();
-  let quoteRec: MessageRecord | null = null;
+  let quote: Quote = { rec: null };
   return deps.writer.run(convId, async (trx, out) => {
     const dup = await trx
       .selectFrom('messages')
@@ -91,13 +91,10 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
           }
           if (input.replyToSeq !== undefined) {
             const a = await loadAccessById(trx, viewer, conv);
-            const quote =
-              visible(a, input.replyToSeq) && input.replyToSeq < seq
-                ? (await loadRecords(deps, trx, convId, conv.uid, [input.replyToSeq])).get(input.replyToSeq)
-                : undefined;
-            if (!quote)
+            if (visible(a, input.replyToSeq) && input.replyToSeq < seq)
+              quote = await loadQuote(deps, trx, conv, input.replyToSeq);
+            if (!quote.rec)
               throw new EnclaveError('message_not_found', 'The quoted message does not exist or is not visible.');
-            quoteRec = quote;
           }
           const kept = new Set(mentioned);
           const meta: MessageMeta = {
@@ -149,7 +146,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
           };
           return record;
         },
-        quote: () => quoteRec,
+        quote: () => quote,
       },
     );
     const rec = record as MessageRecord | null;

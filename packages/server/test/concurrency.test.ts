@@ -1,0 +1,221 @@
+/**
+ * Many senders into one conversation on every store: seqs are distinct and gap-free, commit order is
+ * seq order (a concurrent poller never sees a hole it later has to fill), and a retried clientMsgId
+ * is a duplicate, not a new seq.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { OpOutput } from '@enclave/protocol';
+import { http, makeUser, startServer, text, type TestServer, type TestUser } from './harness.ts';
+import { allStoreTargets } from './stores.ts';
+
+const SENDERS = 32;
+const PER_SENDER = 200;
+/** The group's stream: member.joined at seq 1, then one seq per message. */
+const EXPECTED_HEAD = 1 + SENDERS * PER_SENDER;
+
+type Reply = { ref: string; ok: boolean; data?: unknown; error?: { code: string; message: string } };
+
+/**
+ * A lean socket for load: it keeps only op replies. (The recording WsClient keeps and scans every
+ * frame, which is quadratic with the ~6,400 events each member receives here.)
+ */
+class LoadClient {
+  private next = 1;
+  private readonly pending = new Map<string, (r: Reply) => void>();
+  eventFrames = 0;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const s = d.toString();
+      if (!s.startsWith('{"ref"')) {
+        this.eventFrames++;
+        return;
+      }
+      const r = JSON.parse(s) as Reply;
+      const done = this.pending.get(r.ref);
+      if (done) {
+        this.pending.delete(r.ref);
+        done(r);
+      }
+    });
+    ws.on('close', () => {
+      for (const done of this.pending.values()) done({ ref: '', ok: false, error: { code: 'closed', message: '' } });
+      this.pending.clear();
+    });
+  }
+
+  static async connect(srv: TestServer, token: string): Promise<LoadClient> {
+    const ws = new WebSocket(srv.wsUrl, { headers: { authorization: `Bearer ${token}` } });
+    const hello = new Promise<void>((resolve, reject) => {
+      ws.once('message', () => resolve());
+      ws.once('error', reject);
+    });
+    const c = new LoadClient(ws);
+    await hello;
+    const s = await c.request('sync', {});
+    if (!s.ok) throw new Error(`sync failed: ${JSON.stringify(s.error)}`);
+    return c;
+  }
+
+  request(op: string, data: unknown): Promise<Reply> {
+    const ref = `r${this.next++}`;
+    return new Promise((resolve) => {
+      this.pending.set(ref, resolve);
+      this.ws.send(JSON.stringify({ op, ref, data }));
+    });
+  }
+
+  /** Send, retrying only what never reached the domain (per-socket rate limit, busy writer). */
+  async send(data: Record<string, unknown>): Promise<OpOutput<'message.send'>> {
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.request('message.send', data);
+      if (r.ok) return r.data as OpOutput<'message.send'>;
+      const code = r.error?.code;
+      if ((code === 'rate_limited' || code === 'server_busy') && attempt < 200) {
+        await new Promise((res) => setTimeout(res, 20 + Math.random() * 30));
+        continue;
+      }
+      throw new Error(`message.send failed: ${code} ${r.error?.message}`);
+    }
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+describe.each(allStoreTargets())('concurrent senders into one group on $kind', (target) => {
+  describe.skipIf(target.skipReason !== null)('store', () => {
+    let srv: TestServer;
+    let db: { url: string; drop(): Promise<void> };
+    let owner: TestUser;
+    let senders: TestUser[];
+    let convId: string;
+    beforeAll(async () => {
+      db = await target.create();
+      srv = await startServer({ databaseUrl: db.url, config: { dbPoolSize: 10 } });
+      owner = await makeUser(srv);
+      senders = await Promise.all(Array.from({ length: SENDERS }, () => makeUser(srv)));
+      const g = await http<OpOutput<'group.create'>>(srv, 'POST', '/api/v1/groups', {
+        token: owner.token,
+        body: { name: 'load', memberIds: senders.map((s) => s.id) },
+      });
+      expect(g.status).toBe(200);
+      convId = g.body.id;
+    }, 120_000);
+    afterAll(async () => {
+      await srv?.close();
+      await db?.drop();
+    });
+
+    it(`${SENDERS} senders × ${PER_SENDER} messages: distinct, gap-free seqs, read without holes meanwhile`, async () => {
+      const clients = await Promise.all(senders.map((u) => LoadClient.connect(srv, u.token)));
+      const acks: { sender: number; i: number; seq: number; messageId: string }[] = [];
+      const payload = (sender: number, i: number) => ({
+        conversationId: convId,
+        clientMsgId: `load-${sender}-${i}`,
+        content: text(`message ${i} from sender ${sender}`),
+      });
+      let retried: { original: number; again: OpOutput<'message.send'> } | null = null;
+
+      let sending = true;
+      const poller = (async () => {
+        let lastSeen = 0;
+        let pages = 0;
+        for (;;) {
+          const done = !sending;
+          const r = await http<OpOutput<'conversation.events'>>(
+            srv,
+            'GET',
+            `/api/v1/conversations/${convId}/events?after=${lastSeen}&limit=200`,
+            { token: owner.token },
+          );
+          expect(r.status).toBe(200);
+          const seqs = r.body.events.map((e) => e.seq);
+          if (seqs.length) {
+            // Every page starts right after what was seen and has no hole.
+            expect(seqs[0]).toBe(lastSeen + 1);
+            seqs.forEach((s, k) => expect(s).toBe(lastSeen + 1 + k));
+            lastSeen = seqs.at(-1)!;
+            pages++;
+          }
+          if (done && lastSeen >= EXPECTED_HEAD && !r.body.hasMore) return { lastSeen, pages };
+          if (!seqs.length) await new Promise((res) => setTimeout(res, 5));
+        }
+      })().catch((e: unknown) => {
+        sending = false; // stop waiting on the senders' account; the failure is reported below
+        return { error: e };
+      });
+
+      const started = Date.now();
+      try {
+        await Promise.all(
+          clients.map(async (c, sender) => {
+            for (let i = 0; i < PER_SENDER; i++) {
+              const ack = await c.send(payload(sender, i));
+              expect(ack.duplicate).toBe(false);
+              acks.push({ sender, i, seq: ack.seq, messageId: ack.messageId });
+              // One sender retries an earlier message mid-run, as after a lost ack.
+              if (sender === 7 && i === PER_SENDER / 2) {
+                const original = acks.find((a) => a.sender === 7 && a.i === 10)!;
+                const again = await c.send(payload(7, 10));
+                retried = { original: original.seq, again };
+                expect(again.messageId).toBe(original.messageId);
+              }
+            }
+          }),
+        );
+      } finally {
+        sending = false;
+      }
+      const sendMs = Date.now() - started;
+      const polled = await poller;
+      if ('error' in polled) throw polled.error;
+
+      expect(acks).toHaveLength(SENDERS * PER_SENDER);
+      const seqs = new Set(acks.map((a) => a.seq));
+      expect(seqs.size).toBe(acks.length); // every ack has its own seq
+      seqs.add(1); // the group's member.joined
+      const sorted = [...seqs].sort((a, b) => a - b);
+      expect(sorted[0]).toBe(1);
+      expect(sorted.at(-1)).toBe(EXPECTED_HEAD);
+      expect(sorted.length).toBe(EXPECTED_HEAD);
+
+      expect(retried).not.toBeNull();
+      expect(retried!.again.duplicate).toBe(true);
+      expect(retried!.again.seq).toBe(retried!.original);
+
+      // Each sender's own messages got increasing seqs (they waited for each ack).
+      for (let s = 0; s < SENDERS; s++) {
+        const mine = acks.filter((a) => a.sender === s).sort((a, b) => a.i - b.i);
+        for (let k = 1; k < mine.length; k++) expect(mine[k]!.seq).toBeGreaterThan(mine[k - 1]!.seq);
+      }
+
+      expect(polled.lastSeen).toBe(EXPECTED_HEAD);
+      const conv = await http<OpOutput<'conversation.get'>>(srv, 'GET', `/api/v1/conversations/${convId}`, {
+        token: owner.token,
+      });
+      expect(conv.body.lastSeq).toBe(EXPECTED_HEAD);
+      expect(conv.body.unread).toBe(SENDERS * PER_SENDER);
+
+      // A full re-read after the fact: exactly 1..head, each message once.
+      let after = 0;
+      let count = 0;
+      for (;;) {
+        const r = await http<OpOutput<'conversation.events'>>(
+          srv,
+          'GET',
+          `/api/v1/conversations/${convId}/events?after=${after}&limit=200`,
+          { token: senders[0]!.token },
+        );
+        for (const e of r.body.events) expect(e.seq).toBe(++after);
+        count += r.body.events.length;
+        if (!r.body.hasMore) break;
+      }
+      expect(count).toBe(EXPECTED_HEAD);
+      for (const c of clients) c.close();
+      console.info(`[concurrency:${target.kind}] ${acks.length} messages in ${sendMs} ms (${polled.pages} poll pages)`);
+    }, 120_000);
+  });
+});
