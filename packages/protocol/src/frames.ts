@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { errorCodeList, type ErrorBody } from './errors.ts';
 import { ConvEvent, ConversationId, SessionId, DeviceId, Timestamp, User, UserEvent, UserId } from './models.ts';
 import type { OpName } from './ops.ts';
+import { orgEvents } from './org.ts';
 
 /** Client → server: `{op, ref, data}`. `ref` is echoed in the reply. */
 export const ClientFrame = z.object({
@@ -46,6 +47,7 @@ export const serverEvents = {
   resync: z.object({ reason: z.string() }),
   /** The server is about to close the socket. */
   closing: z.object({ reason: z.enum(['revoked', 'logout', 'disabled', 'password_changed', 'shutdown', 'overflow']) }),
+  ...orgEvents,
 } as const;
 export type ServerEventName = keyof typeof serverEvents;
 export type ServerEventData<N extends ServerEventName> = z.infer<(typeof serverEvents)[N]>;

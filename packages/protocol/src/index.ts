@@ -4,3 +4,4 @@ export * from './models.ts';
 export * from './ops.ts';
 export * from './frames.ts';
 export * from './openapi.ts';
+export * from './org.ts';

@@ -17,5 +17,10 @@ export const limits = {
   conversationListMax: 5_000,
   minPasswordChars: 8,
   maxPasswordChars: 256,
+  presenceUsersMax: 500,
+  presenceDepartmentsMax: 200,
+  /** Typing is forwarded in 1:1 and in groups up to this size. */
+  typingMaxMembers: 100,
+  typingIntervalMs: 3_000,
   usernamePattern: '^[a-z0-9][a-z0-9._-]{1,31}$',
 } as const;

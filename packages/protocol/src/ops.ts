@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { limits } from './limits.ts';
+import { orgOps } from './org.ts';
 import {
   ClientId,
   Conversation,
@@ -439,6 +440,7 @@ export const ops = {
       items: z.array(z.object({ seq: Seq, readCount: z.number().int(), unreadCount: z.number().int() })),
     }),
   }),
+  ...orgOps,
 } as const satisfies Record<string, OpDef>;
 
 export type Ops = typeof ops;

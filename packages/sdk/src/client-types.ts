@@ -2,6 +2,7 @@ import type { ConvEvent, EnclaveError, SendInput, ServerEventData, UserEvent } f
 import type { BackoffOptions } from './backoff.ts';
 import type { ConnectionState, Hello } from './connection.ts';
 import type { OutboxEntry, OutboxStore } from './outbox.ts';
+import type { PresenceView } from './presence-state.ts';
 import type { FetchLike } from './rest.ts';
 import type { ClientState } from './state.ts';
 import type { WebSocketConstructor } from './websocket.ts';
@@ -25,6 +26,8 @@ export interface EnclaveClientOptions {
   syncCheckMs?: number;
   deliveredIntervalMs?: number;
   backoff?: BackoffOptions;
+  /** Auto-away: this device shows `away` after this long without `activity()` (off when omitted). */
+  idleAfterMs?: number;
 }
 
 export interface ClientEvents {
@@ -42,6 +45,16 @@ export interface ClientEvents {
   'outbox.failed': { entry: OutboxEntry; error: EnclaveError };
   /** The credentials were rejected or revoked; the client stays disconnected until `connect()`. */
   'auth-lost': { code: number; reason: string };
+  /** A subscribed person's presence changed (volatile). */
+  presence: ServerEventData<'presence'>;
+  /** A subscribed department's counts changed (volatile, ≤ 1 per 5 s per department). */
+  department: ServerEventData<'department'>;
+  /** Someone else is typing in a conversation (volatile; show for ~5 s). */
+  typing: ServerEventData<'typing'>;
+  /** Someone I follow came online. */
+  followed: ServerEventData<'followed'>;
+  /** The presence view (subscribed people and departments) changed. */
+  'presence.view': PresenceView;
   /** A background task (gap pull, token check, store write) failed; the client keeps going. */
   error: unknown;
 }

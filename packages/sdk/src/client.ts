@@ -2,6 +2,8 @@ import {
   EnclaveError,
   ops,
   type ConversationId,
+  type DepartmentId,
+  type UserId,
   type OpInput,
   type OpName,
   type OpOutput,
@@ -14,6 +16,8 @@ import { GapFiller } from './gaps.ts';
 import { newClientId } from './ids.ts';
 import { echoOf, linkOutboxToState, restoreEchoes } from './outbox-echo.ts';
 import { LiveEvents } from './live-events.ts';
+import { PresenceClient, type ChosenPresence } from './presence-client.ts';
+import type { PresenceView } from './presence-state.ts';
 import { MemoryOutboxStore, Outbox, type OutboxEntry, type OutboxOp } from './outbox.ts';
 import { reduce } from './reducer.ts';
 import { RequestTracker } from './request.ts';
@@ -36,6 +40,7 @@ export class EnclaveClient extends TypedEmitter<ClientEvents> {
   private readonly gaps: GapFiller;
   private readonly delivered: DeliveredReporter;
   private readonly live: LiveEvents;
+  private readonly presenceClient: PresenceClient;
   private outboxLoaded: Promise<void> | null = null;
 
   /** Throws EnclaveError `bad_request` when no WebSocket implementation is given or global. */
@@ -79,6 +84,12 @@ export class EnclaveClient extends TypedEmitter<ClientEvents> {
       gaps: this.gaps,
       delivered: this.delivered,
       emit: (name, payload) => this.emit(name, payload as never),
+    });
+    this.presenceClient = new PresenceClient({
+      request: (op, input) => this.requests.request(op, input),
+      isReady: () => this.connection.state === 'ready',
+      emit: (name, payload) => this.emit(name, payload as never),
+      idleAfterMs: options.idleAfterMs,
     });
     this.wire();
   }
@@ -134,6 +145,7 @@ export class EnclaveClient extends TypedEmitter<ClientEvents> {
 
   /** Close the socket for good; pending requests reject with `server_busy`. Fires `connection`. */
   close(): void {
+    this.presenceClient.stop();
     this.connection.close();
     this.gaps.stop();
     this.delivered.reset();
@@ -234,10 +246,50 @@ export class EnclaveClient extends TypedEmitter<ClientEvents> {
     return range.hasMore;
   }
 
+  /** Presence of the people and departments I subscribed to (volatile; empty while disconnected). */
+  get presence(): PresenceView {
+    return this.presenceClient.view;
+  }
+
+  /**
+   * Watch these people and departments (replaces the previous set; kept and re-sent after every
+   * reconnect). Resolves with the snapshot when connected, else with the current (empty) view.
+   * Fires `presence.view`, then `presence` and `department` as they change. Throws EnclaveError
+   * `validation_failed` (over 500 people or 200 departments), `server_busy`.
+   */
+  subscribePresence(userIds: UserId[], departmentIds: DepartmentId[] = []): Promise<PresenceView> {
+    return this.presenceClient.subscribe(userIds, departmentIds);
+  }
+
+  /**
+   * Set this device's state (my state is the strongest over my devices; busy wins). Re-sent after
+   * reconnect. Fires nothing here; subscribers get `presence`. Throws EnclaveError `server_busy`.
+   */
+  setPresence(state: ChosenPresence): Promise<void> {
+    return this.presenceClient.set(state);
+  }
+
+  /** The user did something: with `idleAfterMs`, leaves auto-away and restarts the idle clock. */
+  activity(): void {
+    this.presenceClient.activity();
+  }
+
+  /**
+   * Tell the conversation I am typing; throttled to one frame per 3 s (returns false when throttled
+   * or not connected). Throws EnclaveError `typing_disabled` (large group), `not_a_member`,
+   * `conversation_not_found`, `server_busy`.
+   */
+  typing(conversationId: ConversationId): Promise<boolean> {
+    return this.presenceClient.typing(conversationId);
+  }
+
   private wire(): void {
     const c = this.connection;
     c.on('reply', (f) => this.requests.handleReply(f));
-    c.on('event', (f) => this.live.handle(f));
+    c.on('event', (f) => {
+      this.live.handle(f);
+      this.presenceClient.handle(f);
+    });
     c.on('hello', (h) => {
       this.dispatch({ type: 'session.started', me: h.user.id });
       this.emit('hello', h);
@@ -249,11 +301,13 @@ export class EnclaveClient extends TypedEmitter<ClientEvents> {
       this.gaps.stop();
       this.delivered.reset();
       this.live.reset();
+      this.presenceClient.onDisconnected();
     });
     c.on('state', (s) => {
       if (s.state === 'ready') {
         this.outbox.resume();
         this.gaps.start();
+        this.presenceClient.onReady();
       }
       this.emit('connection', s);
     });

@@ -13,6 +13,9 @@ export type {
 export { RequestTracker, disconnectedError } from './request.ts';
 export type { RequestOptions } from './request.ts';
 export { reduce } from './reducer.ts';
+export { emptyPresence, reducePresence } from './presence-state.ts';
+export type { PresenceAction, PresenceView } from './presence-state.ts';
+export type { ChosenPresence } from './presence-client.ts';
 export { initialState } from './state.ts';
 export type { Action, ClientState, ConversationView, LocalSendEcho, PendingEcho, SeqCursor } from './state.ts';
 export { cursorHas, cursorHasGap, cursorMax } from './seq-cursor.ts';

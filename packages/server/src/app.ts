@@ -13,6 +13,10 @@ import { InProcessBus } from './bus/in-process.ts';
 import type { Deps } from './domain/deps.ts';
 import { Directory } from './domain/directory.ts';
 import { MemberCache } from './domain/member-cache.ts';
+import { OrgIndex } from './domain/org/org-index.ts';
+import { PeopleIndex } from './domain/people/people-index.ts';
+import { Presence } from './domain/presence/presence.ts';
+import { MemoryPresenceRegistry } from './domain/presence/registry.ts';
 import { Writer } from './domain/writer.ts';
 import { identityCodec } from './lib/codec.ts';
 import { PasswordHasher } from './lib/hasher.ts';
@@ -46,6 +50,14 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   const store = o.store ?? (await openStore(config.databaseUrl, { poolSize: config.dbPoolSize }));
   const bus = o.bus ?? new InProcessBus(config.busFaults);
   const members = new MemberCache(store);
+  const org = new OrgIndex(store);
+  await org.load();
+  const people = new PeopleIndex(store, org, o.now ?? Date.now);
+  await people.load();
+  const directory = new Directory(store);
+  const hub = new Hub(members, log);
+  const ports = { store, bus, config, log, directory, members };
+  const presence = new Presence(ports, new MemoryPresenceRegistry(), hub.socketsOf);
   const deps: Deps = {
     store,
     bus,
@@ -54,7 +66,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     hasher: new PasswordHasher(),
     throttle: new LoginThrottle(),
     codec: identityCodec,
-    directory: new Directory(store),
+    directory,
     members,
     writer: new Writer(store, bus, log, {
       maxQueue: config.writerQueueMax,
@@ -62,9 +74,16 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       concurrency: store.kind === 'sqlite' ? 1 : 4,
     }),
     now: o.now ?? Date.now,
+    org,
+    people,
+    presence,
+    onlineCount: (departmentId) => presence.onlineCount(departmentId),
+    presenceOf: (userId) => presence.presenceOf(userId),
   };
-  const hub = new Hub(members, log);
   bus.subscribe(hub.onBus);
+  bus.subscribe(presence.onBus);
+  presence.setOrg(org);
+  presence.start();
 
   const http = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -121,6 +140,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     hub,
     async close() {
       clearInterval(beat);
+      presence.stop();
       clearInterval(purge);
       for (const c of connections)
         c.close(closeCodes.shutdown, 'shutdown', JSON.stringify({ ev: 'closing', data: { reason: 'shutdown' } }));

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { limits } from '@enclave/protocol';
 
 /** Server configuration, read once from the environment and command-line flags. */
 export interface Config {
@@ -24,6 +25,16 @@ export interface Config {
   archiveRecalled: boolean;
   /** Dissolved groups' data is purged this long after dissolution. */
   purgeDissolvedAfterMs: number;
+  /** Profile fields users may edit themselves (ENCLAVE_PROFILE_SELF_EDIT, comma list). */
+  profileSelfEdit: string[];
+  /** A socket silent this long (no frame, no pong) is offline and dropped. */
+  presenceTimeoutMs: number;
+  /** Department online counts reach subscribers at most once per this window. */
+  departmentUpdateMs: number;
+  /** Typing is forwarded in 1:1 and in groups up to this many members. */
+  typingMaxMembers: number;
+  /** At most one typing frame per socket per this interval is forwarded. */
+  typingIntervalMs: number;
 }
 
 type Flags = Record<string, string | boolean>;
@@ -71,6 +82,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     dbPoolSize: num(env.ENCLAVE_DB_POOL, 10),
     archiveRecalled: env.ENCLAVE_ARCHIVE_RECALLED === 'true',
     purgeDissolvedAfterMs: num(env.ENCLAVE_PURGE_DISSOLVED_DAYS, 30) * 86_400_000,
+    presenceTimeoutMs: num(env.ENCLAVE_PRESENCE_TIMEOUT_MS, 90_000),
+    departmentUpdateMs: num(env.ENCLAVE_DEPARTMENT_UPDATE_MS, 5_000),
+    typingMaxMembers: num(env.ENCLAVE_TYPING_MAX_MEMBERS, limits.typingMaxMembers),
+    typingIntervalMs: limits.typingIntervalMs,
+    profileSelfEdit: (env.ENCLAVE_PROFILE_SELF_EDIT ?? 'displayName,phone,email,avatarId')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)
     throw new Error(`PORT must be 0..65535, got ${String(config.port)}`);

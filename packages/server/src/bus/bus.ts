@@ -1,9 +1,10 @@
+import type { PresenceState } from '@enclave/protocol';
 import type { MessageRecord } from '../domain/records.ts';
 
 /*
  * What nodes tell each other. Durable events (conv, user) are also in the store, so a lost bus
  * message costs latency, never data: clients notice the seq gap and pull. Control messages close
- * sockets; volatile ones (receipts) may be dropped.
+ * sockets; volatile ones (receipts, presence, typing, followed) may be dropped.
  */
 export interface ConvBusEvent {
   t: 'conv';
@@ -50,7 +51,28 @@ export interface CloseBusEvent {
   reason: 'revoked' | 'logout' | 'disabled' | 'password_changed';
 }
 
-export type BusMessage = ConvBusEvent | UserBusEvent | ReceiptBusEvent | CloseBusEvent;
+/**
+ * A user's presence changed (volatile). Every node applies it: it delivers the frame to its sockets
+ * subscribed to that user and moves its department online counts on online ↔ offline.
+ */
+export interface PresenceBusEvent {
+  t: 'presence';
+  userId: number;
+  before: PresenceState;
+  after: PresenceState;
+  /** `{ev:"presence",data:{userId,state,since}}`, presented once. */
+  frame: string;
+}
+
+/** A volatile frame for every socket of these users (typing: the other members; followed: followers). */
+export interface VolatileBusEvent {
+  t: 'typing' | 'followed';
+  toUserIds: number[];
+  frame: string;
+}
+
+export type BusMessage =
+  ConvBusEvent | UserBusEvent | ReceiptBusEvent | CloseBusEvent | PresenceBusEvent | VolatileBusEvent;
 
 export interface Bus {
   publish(msg: BusMessage): void;

@@ -6,6 +6,7 @@ import { createUser } from '../domain/accounts/create-user.ts';
 import { resetPassword, setUserDisabled } from '../domain/accounts/passwords.ts';
 import { EnclaveError } from '@enclave/protocol';
 import { pino } from 'pino';
+import { orgCommand } from './org-command.ts';
 
 const usage = `Enclave ${VERSION} — private enterprise messaging
 
@@ -15,6 +16,8 @@ Usage:
   enclave user create <username> --name "Display Name" --password <pw> [--admin]
   enclave user disable <username> | enable <username>
   enclave user reset-password <username> --password <pw>
+  enclave org import <file.csv|file.xlsx> [--dry-run]   (exit 2 when some rows had errors)
+  enclave org export <file.csv|file.xlsx>
 Add --json for machine-readable output.
 
 Environment: PORT, ENCLAVE_DATA_DIR, DATABASE_URL (sqlite:<file> | postgres://… | mysql://…),
@@ -37,6 +40,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'start') return start(config, json);
+  if (cmd === 'org') {
+    const app = await buildApp({ ...config, logLevel: 'warn' }, { log: pino({ level: 'warn' }) });
+    try {
+      return await orgCommand(app, sub, arg, flags);
+    } finally {
+      await app.close();
+    }
+  }
   if (cmd === 'user') {
     const app = await buildApp({ ...config, logLevel: 'warn' }, { log: pino({ level: 'warn' }) });
     try {

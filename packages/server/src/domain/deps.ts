@@ -8,6 +8,10 @@ import type { Store } from '../store/store.ts';
 import type { Directory } from './directory.ts';
 import type { Writer } from './writer.ts';
 import type { MemberCache } from './member-cache.ts';
+import type { Presence } from './presence/presence.ts';
+import type { OnlineCounter, OrgIndex } from './org/org-index.ts';
+import type { PeopleIndex } from './people/people-index.ts';
+import type { PresenceState } from '@enclave/protocol';
 
 /** Everything a domain function may use. Built once in app.ts. */
 export interface Deps {
@@ -22,6 +26,16 @@ export interface Deps {
   writer: Writer;
   members: MemberCache;
   now: () => number;
+  /** The organisation in memory: tree, posts, distinct headcounts per view. */
+  org: OrgIndex;
+  /** People search index (names, pinyin, phone, employee number, departments). */
+  people: PeopleIndex;
+  /** Presence, subscriptions, department online counts, follows and typing (volatile). */
+  presence: Presence;
+  /** Online people in a department's subtree; set by the presence engine. */
+  onlineCount?: OnlineCounter;
+  /** A user's presence (strongest over devices); set by the presence engine. */
+  presenceOf?: (userId: number) => PresenceState;
 }
 
 /** Who is acting: a signed-in user on one device and session. */

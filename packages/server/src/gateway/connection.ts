@@ -15,6 +15,7 @@ import { getUser } from '../domain/accounts/users.ts';
 import { allowedBeforePasswordChange, handlers } from './handlers.ts';
 import { checkAccess } from './http.ts';
 import type { Hub, HubSocket } from './hub.ts';
+import type { PresenceSocket } from '../domain/presence/presence.ts';
 import { toErrorBody } from './errors.ts';
 
 /** Outbound bytes a socket may have queued before volatile frames are dropped / it is closed. */
@@ -28,7 +29,7 @@ const PENDING_MAX = 2_000;
  * validation, per-socket rate limit, dispatch to the op table, and live delivery — held back until
  * the socket's first sync reply is sent (subscribe, then read, then replay).
  */
-export class Connection implements HubSocket {
+export class Connection implements HubSocket, PresenceSocket {
   viewer!: Viewer;
   focus: number | null = null;
   alive = true;
@@ -72,6 +73,7 @@ export class Connection implements HubSocket {
       this.authed = true;
       clearTimeout(this.authTimer);
       this.hub.add(this);
+      this.deps.presence.attach(this).catch((err: unknown) => this.deps.log.error({ err }, 'presence attach failed'));
       if (ref !== null) this.reply(ref, { ok: true });
       this.raw(
         JSON.stringify({
@@ -223,5 +225,6 @@ export class Connection implements HubSocket {
     clearTimeout(this.authTimer);
     if (!this.authed) return;
     this.hub.remove(this);
+    this.deps.presence.detach(this).catch((err: unknown) => this.deps.log.error({ err }, 'presence detach failed'));
   }
 }

@@ -1,5 +1,9 @@
-import { EnclaveError, type OpName, type OpOutput, type OpParsedInput } from '@enclave/protocol';
+import { EnclaveError, type OpName, type OpOutput, type OpParsedInput, type orgOps } from '@enclave/protocol';
+import { orgHandlers } from './handlers/org.ts';
+import { presenceHandlers } from './handlers/presence.ts';
+import { contactHandlers } from './handlers/contacts.ts';
 import type { Deps, Viewer } from '../domain/deps.ts';
+import type { PresenceSocket } from '../domain/presence/presence.ts';
 import { createUser } from '../domain/accounts/create-user.ts';
 import { changePassword, resetPassword, setUserDisabled } from '../domain/accounts/passwords.ts';
 import { listSessions, logout, revokeSession } from '../domain/accounts/sessions.ts';
@@ -29,11 +33,13 @@ export interface OpContext {
   deps: Deps;
   viewer: Viewer;
   /** Set for WebSocket calls: per-socket state such as the focused conversation. */
-  socket?: { setFocus(conversationId: number | null): void };
+  socket?: { setFocus(conversationId: number | null): void; conn: PresenceSocket };
 }
 
-type Handler<N extends OpName> = (ctx: OpContext, input: OpParsedInput<N>) => Promise<OpOutput<N>>;
-type AuthedOps = Exclude<OpName, 'auth.login'>;
+export type Handler<N extends OpName> = (ctx: OpContext, input: OpParsedInput<N>) => Promise<OpOutput<N>>;
+export type AuthedOps = Exclude<OpName, 'auth.login'>;
+export type HandlerTable = { [N in AuthedOps]: Handler<N> };
+type OrgOps = keyof typeof orgOps;
 
 const ok = { ok: true as const };
 
@@ -41,7 +47,7 @@ const ok = { ok: true as const };
  * The op table: each op calls one domain function. No SQL and no business rules here. `auth.login`
  * lives in http.ts because it sets a cookie and has no viewer yet.
  */
-export const handlers: { [N in AuthedOps]: Handler<N> } = {
+const core: Omit<HandlerTable, OrgOps> = {
   'auth.logout': async ({ deps, viewer }) => (await logout(deps, viewer), ok),
   'me.get': async ({ deps, viewer }) => ({
     user: await getUser(deps, viewer.uid),
@@ -115,6 +121,8 @@ export const handlers: { [N in AuthedOps]: Handler<N> } = {
   'message.receipts': async ({ deps, viewer }, i) => messageReceipts(deps, viewer, i.conversationId, i.seq, i.limit),
   'message.readCounts': async ({ deps, viewer }, i) => readCounts(deps, viewer, i.conversationId, i.seqs),
 };
+
+export const handlers: HandlerTable = { ...core, ...orgHandlers, ...presenceHandlers, ...contactHandlers };
 
 /** Ops a user who must change their password may still call. */
 export const allowedBeforePasswordChange: ReadonlySet<OpName> = new Set([

@@ -216,7 +216,7 @@ export async function lockConversation(kind: DialectKind, trx: Trx, conversation
 /* ---------- inserts ---------- */
 
 /** Insert one row and return its generated integer id. */
-export async function insertReturningId<T extends 'users' | 'devices' | 'sessions' | 'conversations'>(
+export async function insertReturningId<T extends 'users' | 'devices' | 'sessions' | 'conversations' | 'departments'>(
   kind: DialectKind,
   trx: Executor,
   table: T,

@@ -218,10 +218,95 @@ function initial(kind: DialectKind): Migration {
   };
 }
 
+/** The organisation: departments (closure table), posts (一人多岗), profiles, favourites, follows. */
+function organisation(kind: DialectKind): Migration {
+  const big = 'bigint' as const;
+  return {
+    async up(db: AnyDb) {
+      await addIdColumn(kind, db.schema.createTable('departments'))
+        .addColumn('uid', uidType(kind), (c) => c.notNull().unique())
+        .addColumn('parent_id', big)
+        .addColumn('name', keyText(kind, 200), (c) => c.notNull())
+        .addColumn('sort_order', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('depth', 'integer', (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addColumn('updated_at', big, (c) => c.notNull())
+        .modifyEnd(tableOptions(kind, false))
+        .execute();
+      await db.schema
+        .createIndex('departments_parent')
+        .on('departments')
+        .columns(['parent_id', 'sort_order'])
+        .execute();
+      // Every (ancestor, descendant) pair including (d, d) at depth 0: a subtree is one index range.
+      await db.schema
+        .createTable('dept_closure')
+        .addColumn('ancestor_id', big, (c) => c.notNull())
+        .addColumn('descendant_id', big, (c) => c.notNull())
+        .addColumn('depth', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('dept_closure_pk', ['ancestor_id', 'descendant_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+      await db.schema
+        .createIndex('dept_closure_desc')
+        .on('dept_closure')
+        .columns(['descendant_id', 'ancestor_id'])
+        .execute();
+      await db.schema
+        .createTable('posts')
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('department_id', big, (c) => c.notNull())
+        .addColumn('title', keyText(kind, 200), (c) => c.notNull())
+        .addColumn('is_primary', 'integer', (c) => c.notNull())
+        .addColumn('sort_order', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('posts_pk', ['user_id', 'department_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+      await db.schema.createIndex('posts_department').on('posts').columns(['department_id', 'sort_order']).execute();
+      await db.schema.alterTable('users').addColumn('phone', keyText(kind, 32)).execute();
+      await db.schema.alterTable('users').addColumn('email', keyText(kind, 200)).execute();
+      await db.schema.alterTable('users').addColumn('avatar_id', keyText(kind, 64)).execute();
+      await db.schema.alterTable('users').addColumn('employee_no', keyText(kind, 64)).execute();
+      await db.schema.createIndex('users_employee_no').on('users').column('employee_no').unique().execute();
+      await db.schema
+        .createTable('favourites')
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('contact_id', big, (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('favourites_pk', ['user_id', 'contact_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+      await db.schema
+        .createTable('follows')
+        .addColumn('user_id', big, (c) => c.notNull())
+        .addColumn('target_id', big, (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('follows_pk', ['user_id', 'target_id'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+      await db.schema.createIndex('follows_target').on('follows').columns(['target_id', 'user_id']).execute();
+    },
+  };
+}
+
+/** Every migration, applied in name order. Add new ones at the end with the next number. */
+function migrations(kind: DialectKind): Record<string, Migration> {
+  return {
+    '0001_initial': initial(kind),
+    '0002_organisation': organisation(kind),
+  };
+}
+
+/** Names of every migration this build knows, in the order they apply. */
+export function migrationNames(): string[] {
+  return Object.keys(migrations('sqlite')).sort();
+}
+
 class CodeProvider implements MigrationProvider {
   constructor(private readonly kind: DialectKind) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.kind) };
+    return migrations(this.kind);
   }
 }
 

@@ -19,6 +19,10 @@ export interface UsersTable {
   last_useq: number;
   created_at: number;
   updated_at: number;
+  phone: string | null;
+  email: string | null;
+  avatar_id: string | null;
+  employee_no: string | null;
 }
 
 export interface DevicesTable {
@@ -168,6 +172,44 @@ export interface MessageArchiveTable {
   archived_at: number;
 }
 
+export interface DepartmentsTable {
+  id: Generated<number>;
+  uid: Uid;
+  parent_id: number | null;
+  name: string;
+  sort_order: number;
+  depth: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeptClosureTable {
+  ancestor_id: number;
+  descendant_id: number;
+  depth: number;
+}
+
+export interface PostsTable {
+  user_id: number;
+  department_id: number;
+  title: string;
+  is_primary: number;
+  sort_order: number;
+  created_at: number;
+}
+
+export interface FavouritesTable {
+  user_id: number;
+  contact_id: number;
+  created_at: number;
+}
+
+export interface FollowsTable {
+  user_id: number;
+  target_id: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -184,4 +226,9 @@ export interface Database {
   signoffs: SignoffsTable;
   user_events: UserEventsTable;
   message_archive: MessageArchiveTable;
+  departments: DepartmentsTable;
+  dept_closure: DeptClosureTable;
+  posts: PostsTable;
+  favourites: FavouritesTable;
+  follows: FollowsTable;
 }

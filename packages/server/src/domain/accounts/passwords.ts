@@ -57,6 +57,8 @@ export async function setUserDisabled(deps: Deps, actor: Viewer | null, uid: str
     return disabled ? revokeSessions(trx, deps.now(), { userId: Number(row.id) }, 'disabled') : null;
   });
   if (ev) deps.bus.publish(ev);
+  // Search results and headcounts stop (or start) counting the user now, not at the next sweep.
+  await deps.people.refreshUsers([Number(row.id)]);
   deps.log.info({ actor: actor?.uid ?? 'cli', target: uid, disabled }, 'admin changed user state');
   return toUser({ ...row, disabled: disabled ? 1 : 0 });
 }
