@@ -16,7 +16,7 @@ import {
 import pg from 'pg';
 import { createPool } from 'mysql2';
 import { parse as uuidParse, stringify as uuidStringify } from 'uuid';
-import { WorkerSqliteDialect } from './sqlite-driver.ts';
+import { InlineSqliteReaderDialect, WorkerSqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 
 export type DialectKind = 'sqlite' | 'postgres' | 'mysql';
@@ -39,8 +39,10 @@ export interface Connections {
   kind: DialectKind;
   /** Writes and transactions. */
   db: Db;
-  /** Reads that need not see the caller's own open transaction (SQLite: separate reader threads). */
+  /** Indexed reads that need not see the caller's own open transaction (SQLite: on the event loop). */
   openReader: () => Db;
+  /** Heavy reads — whole-table loads, exports (SQLite: worker threads, off the event loop). */
+  openBulkReader: () => Db;
   /** Statements executed, for tests that pin the cost of hot paths. */
   stats: { statements: number };
 }
@@ -58,16 +60,17 @@ export function connect(url: string, poolSize: number): Connections {
       log,
       dialect: new WorkerSqliteDialect({ file, readonly: false, connections: 1 }),
     });
-    const openReader = () =>
+    const openBulkReader = () =>
       new Kysely<Database>({ log, dialect: new WorkerSqliteDialect({ file, readonly: true, connections: 2 }) });
-    return { kind, db, openReader, stats };
+    const openReader = () => new Kysely<Database>({ log, dialect: new InlineSqliteReaderDialect({ file }) });
+    return { kind, db, openReader, openBulkReader, stats };
   }
   if (kind === 'postgres') {
     const db = new Kysely<Database>({
       log,
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: poolSize }) }),
     });
-    return { kind, db, openReader: () => db, stats };
+    return { kind, db, openReader: () => db, openBulkReader: () => db, stats };
   }
   const pool = createPool({
     uri: url.replace(/^mariadb:/, 'mysql:'),
@@ -88,7 +91,7 @@ export function connect(url: string, poolSize: number): Connections {
       },
     }),
   });
-  return { kind, db, openReader: () => db, stats };
+  return { kind, db, openReader: () => db, openBulkReader: () => db, stats };
 }
 
 /* ---------- ids ---------- */

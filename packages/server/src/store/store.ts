@@ -5,7 +5,10 @@ import { migrate } from './migrations.ts';
 export interface Store {
   kind: DialectKind;
   db: Db;
+  /** Indexed point and page reads (SQLite: synchronous on the event loop — microseconds). */
   reader: Db;
+  /** Heavy reads: whole-table loads, imports, exports (SQLite: worker threads). */
+  bulk: Db;
   ping(): Promise<void>;
   /** Statements executed so far (every dialect), for tests that pin hot-path cost. */
   stats: { statements: number };
@@ -16,14 +19,17 @@ export async function openStore(url: string, opts: { poolSize?: number; migrate?
   const conns = connect(url, opts.poolSize ?? 10);
   if (opts.migrate !== false) await migrate(conns.db, conns.kind);
   const reader = conns.openReader();
+  const bulk = conns.openBulkReader();
   return {
     kind: conns.kind,
     db: conns.db,
     reader,
+    bulk,
     stats: conns.stats,
     ping: () => ping(reader),
     async close() {
       if (reader !== conns.db) await reader.destroy();
+      if (bulk !== conns.db) await bulk.destroy();
       await conns.db.destroy();
     },
   };

@@ -10,7 +10,7 @@ import { exportHeaders } from './org-table.ts';
 export async function exportOrg(deps: Deps): Promise<string[][]> {
   const rows: string[][] = [Object.values(exportHeaders)];
   const ids = (
-    await deps.store.reader.selectFrom('users').select('id').where('disabled', '=', 0).orderBy('id').execute()
+    await deps.store.bulk.selectFrom('users').select('id').where('disabled', '=', 0).orderBy('id').execute()
   ).map((r) => Number(r.id));
   const pathOf = (uid: string) =>
     deps.org

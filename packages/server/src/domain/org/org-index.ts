@@ -61,7 +61,7 @@ export class OrgIndex {
 
   /** Build everything from the store. */
   async load(): Promise<void> {
-    const db = this.store.reader;
+    const db = this.store.bulk;
     const [depts, posts, disabled] = await Promise.all([
       db.selectFrom('departments').select(['id', 'uid', 'parent_id', 'name', 'sort_order', 'depth']).execute(),
       db.selectFrom('posts').select(['user_id', 'department_id']).execute(),

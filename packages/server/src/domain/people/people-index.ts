@@ -64,7 +64,7 @@ export class PeopleIndex {
   ) {}
 
   async load(): Promise<void> {
-    const rows = await this.selectUsers().execute();
+    const rows = await this.selectUsers(this.store.bulk).execute();
     this.byUser.clear();
     const started = this.now();
     const all: Entry[] = [];
@@ -259,8 +259,8 @@ export class PeopleIndex {
     };
   }
 
-  private selectUsers() {
-    return this.store.reader
+  private selectUsers(db = this.store.reader) {
+    return db
       .selectFrom('users')
       .select(['id', 'username', 'display_name', 'disabled', 'phone', 'employee_no', 'updated_at']);
   }
