@@ -67,6 +67,16 @@ class WorkerConnection implements DatabaseConnection {
     });
   }
 
+  /**
+   * Post a statement that returns nothing without waiting for it (SAVEPOINT / RELEASE inside the
+   * writer's batch): the worker runs statements in order, so the next statement runs after it; if
+   * it failed, the worker refuses every later statement with its error until a ROLLBACK. Saves two
+   * of the ~9 round trips a send costs.
+   */
+  pipeline(sql: string): void {
+    this.worker.postMessage({ id: 0, sql, params: [] });
+  }
+
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const r = await this.run(compiled.sql, compiled.parameters);
     return r.changes === undefined
@@ -136,7 +146,7 @@ class WorkerDriver implements Driver {
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`savepoint ${name}`));
+    (connection as WorkerConnection).pipeline(`savepoint ${name}`);
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -144,7 +154,7 @@ class WorkerDriver implements Driver {
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`release ${name}`));
+    (connection as WorkerConnection).pipeline(`release ${name}`);
   }
 
   async destroy(): Promise<void> {
