@@ -44,7 +44,7 @@ describe('Outbox with FileOutboxStore', () => {
     file = path.join(dir, 'nested', 'outbox.json');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); // a write may still be landing
   });
 
   it('survives a restart with the exact inputs, ids included, and leaves no temp files', async () => {
