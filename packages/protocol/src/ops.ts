@@ -425,10 +425,15 @@ export const ops = {
     output: z.object({ reminded: z.number().int() }),
   }),
   'message.receipts': op({
-    summary: 'Read receipts of one message: counts and a page of who read / who has not.',
+    summary: 'Read receipts of one message: counts, and a page of who read / who has not (paged by cursor).',
     auth: 'user',
     http: { method: 'GET', path: '/api/v1/conversations/:conversationId/messages/:seq/receipts' },
-    input: z.object({ ...msgParam, limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    input: z.object({
+      ...msgParam,
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+      /** `nextCursor` of the previous page. */
+      cursor: z.string().max(64).optional(),
+    }),
     output: Receipts,
   }),
   'message.readCounts': op({

@@ -352,4 +352,46 @@ describe('messages', () => {
     expect(rc4.body.readCount).toBe(3);
     expect(rc4.body.unreadCount).toBe(0);
   });
+
+  it('who-read pages: every member exactly once across pages, even when someone reads between pages', async () => {
+    const a = await makeUser(srv);
+    const others = [];
+    for (let i = 0; i < 7; i++) others.push(await makeUser(srv));
+    const g = await t.group(a, others);
+    const m = await t.send(a, g, 'page me');
+    await t.read(others[0]!, g, m);
+    await t.read(others[5]!, g, m);
+
+    const page = (cursor?: string) =>
+      t.api<OpOutput<'message.receipts'>>(
+        a,
+        'GET',
+        t.msgPath(g, m, `/receipts?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+      );
+    const seen: string[] = [];
+    const p1 = await page();
+    expect(p1.status).toBe(200);
+    expect(p1.body.readers.length + p1.body.unreadMembers.length).toBe(3);
+    expect([p1.body.readCount, p1.body.unreadCount]).toEqual([2, 5]);
+    seen.push(...p1.body.readers.map((r) => r.userId), ...p1.body.unreadMembers.map((r) => r.userId));
+    // Everyone reads now: later pages show them as readers, and nobody repeats or goes missing.
+    for (const o of others) await t.read(o, g, m);
+    let cursor = p1.body.nextCursor;
+    let pages = 1;
+    while (cursor) {
+      const p = await page(cursor);
+      expect(p.status).toBe(200);
+      expect(p.body.unreadMembers).toEqual([]);
+      expect([p.body.readCount, p.body.unreadCount]).toEqual([7, 0]);
+      seen.push(...p.body.readers.map((r) => r.userId));
+      cursor = p.body.nextCursor;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect([...seen].sort()).toEqual(others.map((o) => o.id).sort());
+
+    const bad = await page('not-a-cursor');
+    expect(bad.status).toBe(400);
+    expect(errCode(bad)).toBe('validation_failed');
+  });
 });

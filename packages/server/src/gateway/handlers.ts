@@ -118,7 +118,7 @@ const core: Omit<HandlerTable, OrgOps> = {
   'message.sign': async ({ deps, viewer }, i) => signMessage(deps, viewer, i.conversationId, i.seq),
   'message.signoffs': async ({ deps, viewer }, i) => listSignoffs(deps, viewer, i.conversationId, i.seq),
   'message.remind': async ({ deps, viewer }, i) => remindSignoff(deps, viewer, i.conversationId, i.seq),
-  'message.receipts': async ({ deps, viewer }, i) => messageReceipts(deps, viewer, i.conversationId, i.seq, i.limit),
+  'message.receipts': async ({ deps, viewer }, i) => messageReceipts(deps, viewer, i.conversationId, i.seq, i.limit, i.cursor),
   'message.readCounts': async ({ deps, viewer }, i) => readCounts(deps, viewer, i.conversationId, i.seqs),
 };
 

@@ -109,25 +109,50 @@ export async function remindSignoff(deps: Deps, viewer: Viewer, conversationUid:
   return { reminded: ids.size };
 }
 
-export async function messageReceipts(deps: Deps, viewer: Viewer, conversationUid: string, seq: number, limit: number) {
+/**
+ * Who read one message and who has not. The counts cover everyone whose membership covers the
+ * message (the sender excluded); the two lists are one page of `limit` people, in a fixed order,
+ * with `nextCursor` for the next page. A person appears on exactly one page even if they read the
+ * message between two pages (the cursor is a position in that order, not an offset into a list).
+ */
+export async function messageReceipts(
+  deps: Deps,
+  viewer: Viewer,
+  conversationUid: string,
+  seq: number,
+  limit: number,
+  cursor?: string,
+) {
+  const after = cursor === undefined ? 0 : decodeReceiptCursor(cursor);
   const [, rec] = await target(deps, viewer, conversationUid, seq);
   const people = await audience(deps, rec.conversationId, seq, rec.senderId);
-  const uids = await deps.directory.uidsOf(people.map((p) => Number(p.id)));
+  let readCount = 0;
+  for (const p of people) if (Number(p.read_seq) >= seq) readCount++;
+  const start = people.findIndex((p) => Number(p.id) > after);
+  const page = start < 0 ? [] : people.slice(start, start + limit);
+  const more = start >= 0 && start + limit < people.length;
+  const uids = await deps.directory.uidsOf(page.map((p) => Number(p.id)));
   const readers = [];
   const unreadMembers = [];
-  for (const p of people) {
+  for (const p of page) {
     const entry = { userId: uids.get(Number(p.id)) as Message['senderId'], displayName: p.display_name };
     if (Number(p.read_seq) >= seq) readers.push(entry);
     else unreadMembers.push(entry);
   }
   return {
     seq,
-    readCount: readers.length,
-    unreadCount: unreadMembers.length,
-    readers: readers.slice(0, limit),
-    unreadMembers: unreadMembers.slice(0, limit),
-    nextCursor: null,
+    readCount,
+    unreadCount: people.length - readCount,
+    readers,
+    unreadMembers,
+    nextCursor: more ? Buffer.from(`r:${Number(page.at(-1)!.id)}`).toString('base64url') : null,
   };
+}
+
+function decodeReceiptCursor(cursor: string): number {
+  const m = /^r:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new EnclaveError('validation_failed', 'The receipts cursor is not one this server gave.');
+  return Number(m[1]);
 }
 
 /** "N unread" for several messages: one member query, counted in memory. */
