@@ -26,6 +26,7 @@ import { originAllowed, tokenOf } from './gateway/auth.ts';
 import { Connection } from './gateway/connection.ts';
 import { registerRest } from './gateway/http.ts';
 import { Hub } from './gateway/hub.ts';
+import { startOutboundBudget } from './gateway/backpressure.ts';
 import { purgeDissolved } from './jobs/purge-dissolved.ts';
 
 export const VERSION = '0.1.0';
@@ -149,6 +150,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       for (let i = 0; i < 200 && deps.writer.pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
       await bus.close();
       if (!o.store) await store.close();
+  const outbound = startOutboundBudget(() => connections, config.outboundBudgetBytes, log);
     },
   };
 }
@@ -167,3 +169,5 @@ async function registerDocs(http: FastifyInstance) {
   http.get('/api/docs/init.js', async (_req, reply) => reply.type('application/javascript').send(init));
   if (!fs.existsSync(path.join(root, 'swagger-ui-bundle.js'))) throw new Error('swagger-ui-dist assets missing');
 }
+      outbound.stop();
+      lifecycle.stop();

@@ -17,6 +17,10 @@ export interface Config {
   heartbeatMs: number;
   authTimeoutMs: number;
   /** In-process bus fault injection: fraction of durable events dropped/reordered/delayed. */
+  /** Bytes queued for all slow sockets together before the slowest are dropped (ENCLAVE_OUTBOUND_BUDGET_MB). */
+  outboundBudgetBytes: number;
+  /** Bytes queued for one socket before it is closed with `overflow` (ENCLAVE_SOCKET_QUEUE_MAX_MB). */
+  socketQueueMaxBytes: number;
   busFaults: number;
   writerQueueMax: number;
   logLevel: string;
@@ -93,5 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)
     throw new Error(`PORT must be 0..65535, got ${String(config.port)}`);
+    outboundBudgetBytes: num(env.ENCLAVE_OUTBOUND_BUDGET_MB, 256) * 1024 * 1024,
+    socketQueueMaxBytes: num(env.ENCLAVE_SOCKET_QUEUE_MAX_MB, 8) * 1024 * 1024,
   return config;
 }

@@ -18,9 +18,8 @@ import type { Hub, HubSocket } from './hub.ts';
 import type { PresenceSocket } from '../domain/presence/presence.ts';
 import { toErrorBody } from './errors.ts';
 
-/** Outbound bytes a socket may have queued before volatile frames are dropped / it is closed. */
+/** Outbound bytes a socket may have queued before volatile frames are dropped (closing: config). */
 const VOLATILE_DROP_BYTES = 1 << 20;
-const OVERFLOW_CLOSE_BYTES = 8 << 20;
 /** Frames kept for a socket while its first sync is answered. */
 const PENDING_MAX = 2_000;
 
@@ -37,6 +36,7 @@ export class Connection implements HubSocket, PresenceSocket {
   lastSeenAt = Date.now();
   private authed = false;
   private synced = false;
+  private overflowed = false;
   private pending: string[] | null = [];
   /** Kept to refresh the viewer when a forced password change may have been made since auth. */
   private sessionToken: string | null = null;
@@ -189,12 +189,32 @@ export class Connection implements HubSocket, PresenceSocket {
       else this.pending = null; // the sync answer will carry what was missed
       return;
     }
-    if (this.ws.bufferedAmount > OVERFLOW_CLOSE_BYTES) {
+    if (this.ws.bufferedAmount > this.deps.config.socketQueueMaxBytes) {
       // A reader this slow resyncs from its token instead of growing our memory without bound.
-      this.close(closeCodes.overflow, 'overflow', JSON.stringify({ ev: 'closing', data: { reason: 'overflow' } }));
+      this.overflow(false);
       return;
     }
     this.raw(frame);
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /**
+   * Too far behind: close with `overflow` (4008) after what is queued, or — when the process-wide
+   * outbound budget is exceeded — terminate now, discarding the queue. Either way the client
+   * resyncs from its token; nothing durable is lost.
+   */
+  overflow(hard: boolean): void {
+    if (this.overflowed) {
+      if (hard) this.ws.terminate();
+      return;
+    }
+    this.overflowed = true;
+    this.deps.log.warn({ user: this.viewer?.uid, buffered: this.ws.bufferedAmount, hard }, 'slow reader dropped');
+    if (hard) this.ws.terminate();
+    else this.close(closeCodes.overflow, 'overflow', JSON.stringify({ ev: 'closing', data: { reason: 'overflow' } }));
   }
 
   sendVolatile(frame: string): void {
