@@ -158,7 +158,7 @@ describe('enclave CLI', () => {
     } finally {
       await srv.close();
     }
-  });
+  }, 180_000); // six CLI processes, each a cold start
 });
 
 describe('enclave start', () => {

@@ -6,7 +6,7 @@ import { createUser } from '../domain/accounts/create-user.ts';
 import { resetPassword, setUserDisabled } from '../domain/accounts/passwords.ts';
 import { EnclaveError } from '@enclave/protocol';
 import { pino } from 'pino';
-import { orgCommand } from './org-command.ts';
+import { searchCommand } from './search-command.ts';
 
 const usage = `Enclave ${VERSION} — private enterprise messaging
 
@@ -47,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
     } finally {
       await app.close();
     }
+      // Loaded on demand: the spreadsheet and encoding libraries are not needed to start a server.
+      const { orgCommand } = await import('./org-command.ts');
   }
   if (cmd === 'user') {
     const app = await buildApp({ ...config, logLevel: 'warn' }, { log: pino({ level: 'warn' }) });

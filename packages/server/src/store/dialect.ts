@@ -13,8 +13,8 @@ import {
   type CreateTableBuilder,
   type Transaction,
 } from 'kysely';
-import pg from 'pg';
-import { createPool } from 'mysql2';
+// pg and mysql2 are loaded only when DATABASE_URL names them (cold start on SQLite loads neither).
+import type pgModule from 'pg';
 import { parse as uuidParse, stringify as uuidStringify } from 'uuid';
 import { InlineSqliteReaderDialect, WorkerSqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
@@ -24,9 +24,16 @@ export type Db = Kysely<Database>;
 export type Trx = Transaction<Database>;
 export type Executor = Db | Trx;
 
-// int8 and numeric come back from pg as strings; every number Enclave stores fits in 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
-pg.types.setTypeParser(1700, (v) => Number(v));
+let pgLoaded: Promise<typeof pgModule> | null = null;
+function loadPg(): Promise<typeof pgModule> {
+  return (pgLoaded ??= import('pg').then((m) => {
+    const pg = m.default;
+    // int8 and numeric come back from pg as strings; every number Enclave stores fits in 2^53.
+    pg.types.setTypeParser(20, (v) => Number(v));
+    pg.types.setTypeParser(1700, (v) => Number(v));
+    return pg;
+  }));
+}
 
 export function dialectOf(url: string): DialectKind {
   if (url.startsWith('sqlite:')) return 'sqlite';
@@ -47,7 +54,7 @@ export interface Connections {
   stats: { statements: number };
 }
 
-export function connect(url: string, poolSize: number): Connections {
+export async function connect(url: string, poolSize: number): Promise<Connections> {
   const kind = dialectOf(url);
   const stats = { statements: 0 };
   const log = () => {
@@ -66,12 +73,14 @@ export function connect(url: string, poolSize: number): Connections {
     return { kind, db, openReader, openBulkReader, stats };
   }
   if (kind === 'postgres') {
+    const pg = await loadPg();
     const db = new Kysely<Database>({
       log,
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: poolSize }) }),
     });
     return { kind, db, openReader: () => db, openBulkReader: () => db, stats };
   }
+  const { createPool } = await import('mysql2');
   const pool = createPool({
     uri: url.replace(/^mariadb:/, 'mysql:'),
     connectionLimit: poolSize,

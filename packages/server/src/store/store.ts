@@ -16,7 +16,7 @@ export interface Store {
 }
 
 export async function openStore(url: string, opts: { poolSize?: number; migrate?: boolean } = {}): Promise<Store> {
-  const conns = connect(url, opts.poolSize ?? 10);
+  const conns = await connect(url, opts.poolSize ?? 10);
   if (opts.migrate !== false) await migrate(conns.db, conns.kind);
   const reader = conns.openReader();
   const bulk = conns.openBulkReader();
@@ -36,7 +36,7 @@ export async function openStore(url: string, opts: { poolSize?: number; migrate?
 }
 
 export async function migrateStore(url: string): Promise<string[]> {
-  const conns = connect(url, 2);
+  const conns = await connect(url, 2);
   try {
     return await migrate(conns.db, conns.kind);
   } finally {
