@@ -70,6 +70,8 @@ for (const h of [HOST, ...SOURCES]) assertLoopback(h);
 const DATABASE_URL = str('database-url', process.env.BENCH_DATABASE_URL ?? '');
 const LOG_LEVEL = str('log-level', 'warn'); // the peer runs ejabberd at `loglevel: warning`
 const CPU_PROF = flags['cpu-prof'] === true;
+/** idle: write a heap snapshot of the server after each step (summarise with bench/heap-top.ts). */
+const HEAP_SNAPSHOT = flags['heap-snapshot'] === true;
 
 /* ================================================================ hard limit and cleanup */
 
@@ -227,8 +229,10 @@ async function startServer(t: Target, tag: string): Promise<ServerProc> {
   else delete env.DATABASE_URL;
   // --cpu-prof is refused in NODE_OPTIONS: it goes on the server's own command line.
   const prof = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.join(runDir, `prof-${tag}`)}`] : [];
+  const heap = HEAP_SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${runDir}`] : [];
   const args = [
     ...prof,
+    ...heap,
     path.join(ROOT, 'packages/server/bin/enclave.mjs'),
     'start',
     '--port',
@@ -418,6 +422,26 @@ function save(o: Outcome, env: ReturnType<typeof machine>, stamp: string): strin
 
 /* ================================================================ (a) idle */
 
+/** SIGUSR2 → the server writes `Heap.*.heapsnapshot` into the run directory; wait until it is complete. */
+async function heapSnapshot(pid: number): Promise<void> {
+  const before = new Set(fs.readdirSync(runDir));
+  process.kill(pid, 'SIGUSR2');
+  const until = nowMs() + 120_000;
+  let last = -1;
+  while (nowMs() < until) {
+    await sleep(500);
+    const file = fs.readdirSync(runDir).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
+    if (!file) continue;
+    const size = fs.statSync(path.join(runDir, file)).size;
+    if (size > 0 && size === last) {
+      log(`heap snapshot: ${path.join(runDir, file)} (${f(size / 2 ** 20)} MB)`);
+      return;
+    }
+    last = size;
+  }
+  log('heap snapshot: not written within 120 s');
+}
+
 async function idle(fl: Flags): Promise<Outcome> {
   const steps = list('steps', '5000,10000,19500', fl);
   const max = Math.max(...steps);
@@ -455,6 +479,7 @@ async function idle(fl: Flags): Promise<Outcome> {
       const idleMeter = new CpuMeter(srv.pid, () => gens.map((g) => g.pid));
       await sleep(idleSecs * 1000);
       const icpu = idleMeter.read();
+      if (HEAP_SNAPSHOT) await heapSnapshot(srv.pid);
       const stats = await Promise.all(gens.map((g) => g.call<WorkerStats>({ t: 'stats' })));
       const connected = stats.reduce((a, s) => a + s.open, 0);
       const crss = clientRss();
