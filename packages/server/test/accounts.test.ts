@@ -551,3 +551,32 @@ describe('WebSocket authentication', () => {
     expect(ws.frames.some((f) => f.ev === 'hello' || f.ok === true)).toBe(false);
   });
 });
+
+describe('last used', () => {
+  let srv: TestServer;
+  let clock = Date.now();
+  beforeAll(async () => {
+    srv = await startServer({ now: () => clock });
+  });
+  afterAll(async () => srv.close());
+
+  it('a session used again after a while shows the new time (written in batches, within about a second)', async () => {
+    const users = [];
+    for (let i = 0; i < 5; i++) users.push(await makeUser(srv));
+    const signedInAt = clock;
+    clock += 5 * 60_000;
+    const sockets = await Promise.all(users.map((u) => WsClient.connect(srv, u.token, { sync: false })));
+    const listed = async (token: string) =>
+      (await http<OpOutput<'session.list'>>(srv, 'GET', '/api/v1/me/sessions', { token })).body.items;
+    const deadline = Date.now() + 10_000;
+    let seen: number[] = [];
+    while (Date.now() < deadline) {
+      seen = (await Promise.all(users.map(async (u) => (await listed(u.token))[0]!.lastUsedAt))).map(Number);
+      if (seen.every((t) => t === clock)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen).toEqual(users.map(() => clock));
+    expect(seen[0]).toBeGreaterThan(signedInAt);
+    for (const s of sockets) s.ws.close();
+  });
+});
