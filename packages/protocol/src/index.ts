@@ -5,3 +5,5 @@ export * from './ops.ts';
 export * from './frames.ts';
 export * from './openapi.ts';
 export * from './org.ts';
+export * from './files.ts';
+export * from './search.ts';

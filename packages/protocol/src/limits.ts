@@ -11,6 +11,8 @@ export const limits = {
   maxGroupMembers: 5_000,
   maxMembersPerRequest: 500,
   historyPageMax: 200,
+  searchQueryMaxChars: 256,
+  searchPageMax: 50,
   syncConversationsMax: 200,
   syncEventsPerConversation: 20,
   userEventsPageMax: 500,

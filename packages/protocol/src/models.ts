@@ -51,6 +51,22 @@ export type MessageContent = z.infer<typeof MessageContent>;
 
 export const Reaction = z.object({ emoji: z.string(), userIds: z.array(UserId) });
 
+export const FileId = z.uuid().brand<'FileId'>();
+export type FileId = z.infer<typeof FileId>;
+
+/** The file a file message carries (kind `file`); its bytes are fetched through the files routes. */
+export const FileAttachment = z.object({
+  id: FileId,
+  name: z.string(),
+  size: z.number().int().describe('bytes; for a folder, the sum of its files'),
+  mime: z.string().describe('sniffed from the content, not taken from the name'),
+  kind: z.enum(['file', 'image', 'folder']),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  thumbnail: z.boolean().describe('a server-made thumbnail exists'),
+});
+export type FileAttachment = z.infer<typeof FileAttachment>;
+
 /**
  * A message as one viewer may see it (the output of the server's presentMessage).
  * `state`: normal — content present; recalled — tombstone, no content; withheld — a sign-off
@@ -62,7 +78,7 @@ export interface Message {
   id: MessageId;
   senderId: UserId;
   clientMsgId?: string;
-  kind: 'text' | 'system';
+  kind: 'text' | 'system' | 'file';
   ts: number;
   state: 'normal' | 'recalled' | 'withheld';
   content: MessageContent | null;
@@ -72,6 +88,8 @@ export interface Message {
   signoff: { required: true; signed: boolean } | null;
   editedAt: number | null;
   reactions: { emoji: string; userIds: UserId[] }[];
+  /** File messages: the file, while the message is visible to this viewer. */
+  file?: FileAttachment | null;
 }
 export const Message: z.ZodType<Message> = z.lazy(() =>
   z.object({
@@ -80,7 +98,7 @@ export const Message: z.ZodType<Message> = z.lazy(() =>
     id: MessageId,
     senderId: UserId,
     clientMsgId: z.string().optional(),
-    kind: z.enum(['text', 'system']),
+    kind: z.enum(['text', 'system', 'file']),
     ts: Timestamp,
     state: z.enum(['normal', 'recalled', 'withheld']),
     content: MessageContent.nullable(),
@@ -90,6 +108,7 @@ export const Message: z.ZodType<Message> = z.lazy(() =>
     signoff: z.object({ required: z.literal(true), signed: z.boolean() }).nullable(),
     editedAt: Timestamp.nullable(),
     reactions: z.array(Reaction),
+    file: FileAttachment.nullable().optional(),
   }),
 );
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { limits } from './limits.ts';
 import { orgOps } from './org.ts';
+import { fileOps } from './files.ts';
+import { searchOps } from './search.ts';
 import {
   ClientId,
   Conversation,
@@ -446,6 +448,8 @@ export const ops = {
     }),
   }),
   ...orgOps,
+  ...fileOps,
+  ...searchOps,
 } as const satisfies Record<string, OpDef>;
 
 export type Ops = typeof ops;

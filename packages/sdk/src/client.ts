@@ -3,11 +3,15 @@ import {
   ops,
   type ConversationId,
   type DepartmentId,
+  type FileId,
   type UserId,
   type OpInput,
   type OpName,
   type OpOutput,
   type SendInput,
+  type AroundResult,
+  type ExportFormat,
+  type SearchMessagesResult,
 } from '@enclave/protocol';
 import { Connection, type ConnectionState } from './connection.ts';
 import { DeliveredReporter } from './delivered.ts';
@@ -22,6 +26,8 @@ import { MemoryOutboxStore, Outbox, type OutboxEntry, type OutboxOp } from './ou
 import { reduce } from './reducer.ts';
 import { RequestTracker } from './request.ts';
 import { httpCall, type FetchLike } from './rest.ts';
+import { exportUrl, searchAround, searchMessages, type SearchOptions } from './search.ts';
+import { FileUpload, fileUrls, type UploadFileOptions } from './files.ts';
 import { initialState, type Action, type ClientState } from './state.ts';
 import type { ClientEvents, EnclaveClientOptions, SendOptions } from './client-types.ts';
 import type { WebSocketConstructor } from './websocket.ts';
@@ -244,6 +250,56 @@ export class EnclaveClient extends TypedEmitter<ClientEvents> {
     const range = await this.call('conversation.events', { conversationId, before, limit });
     this.dispatch({ type: 'range.loaded', range, before });
     return range.hasMore;
+  }
+
+  /**
+   * Search the messages I may see (words, "phrases", from:, in:, before:/after:/on:, has:, is:mention).
+   * Fires nothing. Throws EnclaveError `search_query_invalid`, `search_cursor_invalid`,
+   * `conversation_not_found` (a conversationId I am not in), `server_busy`.
+   */
+  search(q: string, opts: SearchOptions = {}): Promise<SearchMessagesResult> {
+    return searchMessages((op, input) => this.call(op, input), q, opts);
+  }
+
+  /**
+   * Jump to a message: the events around `seq`. Fires nothing (apply `events` as a loaded range).
+   * Throws EnclaveError `message_not_found` (not visible to me), `conversation_not_found`, `server_busy`.
+   */
+  searchAround(conversationId: ConversationId, seq: number, limit = 50): Promise<AroundResult> {
+    return searchAround((op, input) => this.call(op, input), conversationId, seq, limit);
+  }
+
+  /** People and my groups matching `q` (name, pinyin, department). Throws EnclaveError `server_busy`. */
+  searchDirectory(q: string, limit = 10): Promise<OpOutput<'search.directory'>> {
+    return this.call('search.directory', { q, limit });
+  }
+
+  /** The download URL of a conversation export (HTML, JSON or CSV); the session cookie authorises it. */
+  exportUrl(conversationId: ConversationId, format: ExportFormat = 'html'): string {
+    return exportUrl(this.options.baseUrl, conversationId, format);
+  }
+
+  /**
+   * A resumable upload of a file (tus): call `start()`, watch `onProgress` (speed, time left),
+   * `pause()` / `start()` again; `done` gives the file id. Throws (through `done`) EnclaveError
+   * `file_too_large`, `file_type_not_allowed`, `file_name_invalid`, `unauthenticated`, `server_busy`.
+   */
+  upload(o: Omit<UploadFileOptions, 'baseUrl' | 'token'>): FileUpload {
+    return new FileUpload({ ...o, baseUrl: this.options.baseUrl, ...(this.token ? { token: this.token } : {}) });
+  }
+
+  /**
+   * Send a finished file (or folder) to one or more conversations; forwarding a received file is the
+   * same call. Fires nothing by itself (the messages arrive as events). Throws EnclaveError
+   * `file_not_found`, `conversation_not_found`, `not_a_member`, `conversation_read_only`, `server_busy`.
+   */
+  sendFile(fileId: FileId, conversationIds: ConversationId[], clientMsgId = newClientId()) {
+    return this.call('file.send', { fileId, conversationIds, clientMsgId });
+  }
+
+  /** Download, inline, thumbnail, zip and PDF-preview URLs of a file. */
+  fileUrls(fileId: FileId) {
+    return fileUrls(this.options.baseUrl, fileId);
   }
 
   /** Presence of the people and departments I subscribed to (volatile; empty while disconnected). */

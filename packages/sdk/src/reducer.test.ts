@@ -276,6 +276,22 @@ describe('reduce', () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);
   });
 
+  it('keeps the snapshot memberCount when the snapshot carries its member.joined event; live joins add', () => {
+    const joined = (seq: number, userIds: string[]): ConvEvent => ({
+      ...created(seq),
+      type: 'member.joined',
+      message: null,
+      data: { userIds },
+    });
+    const s = apply(
+      initialState,
+      { type: 'session.started', me: ME },
+      sync(conversation({ lastSeq: 2, memberCount: 3 }), [joined(1, ['a', 'b', 'c']), created(2)]),
+    );
+    expect(s.conversations[C1]!.summary.memberCount).toBe(3);
+    expect(apply(s, ev(joined(3, ['d']))).conversations[C1]!.summary.memberCount).toBe(4);
+  });
+
   it('counts only once whatever the arrival order', () => {
     const orders = [
       [6, 7, 8],

@@ -81,7 +81,8 @@ function summaryAfter(s: Conversation, ev: ConvEvent, me: UserId | null, count: 
       break;
     case 'member.joined':
     case 'member.left':
-      if (Array.isArray(data.userIds)) {
+      // Like unread: a snapshot's memberCount already includes the events it came with.
+      if (count && Array.isArray(data.userIds)) {
         const delta = data.userIds.length * (ev.type === 'member.joined' ? 1 : -1);
         next.memberCount = Math.max(0, s.memberCount + delta);
       }

@@ -4,12 +4,13 @@ import { createRequire } from 'node:module';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import fastifyWebsocket from '@fastify/websocket';
 import { pino, type Logger } from 'pino';
 import { buildOpenApi, closeCodes, limits } from '@enclave/protocol';
 import type { Config } from './config.ts';
 import type { Bus } from './bus/bus.ts';
 import { InProcessBus } from './bus/in-process.ts';
+import type { ClusterNode } from './cluster/cluster-node.ts';
+import { attachLifecycle } from './cluster/lifecycle.ts';
 import type { Deps } from './domain/deps.ts';
 import { Directory } from './domain/directory.ts';
 import { MemberCache } from './domain/member-cache.ts';
@@ -18,16 +19,24 @@ import { PeopleIndex } from './domain/people/people-index.ts';
 import { Presence } from './domain/presence/presence.ts';
 import { MemoryPresenceRegistry } from './domain/presence/registry.ts';
 import { Writer } from './domain/writer.ts';
+import { createSearchIndex } from './domain/search/create-index.ts';
 import { identityCodec } from './lib/codec.ts';
 import { PasswordHasher } from './lib/hasher.ts';
 import { LoginThrottle } from './lib/throttle.ts';
 import { openStore, type Store } from './store/store.ts';
 import { originAllowed, tokenOf } from './gateway/auth.ts';
+import { startOutboundBudget } from './gateway/backpressure.ts';
+import { attachWebSocket, type UpgradeRequest } from './gateway/ws-upgrade.ts';
+import type { WebSocket } from 'ws';
 import { Connection } from './gateway/connection.ts';
 import { registerRest } from './gateway/http.ts';
+import { registerExport } from './gateway/export-route.ts';
+import { registerWeb } from './gateway/web.ts';
 import { Hub } from './gateway/hub.ts';
-import { startOutboundBudget } from './gateway/backpressure.ts';
 import { purgeDissolved } from './jobs/purge-dissolved.ts';
+import { FileService } from './domain/files/file-service.ts';
+import { registerFiles } from './gateway/files-http.ts';
+import { startFileRetention } from './jobs/purge-files.ts';
 
 export const VERSION = '0.1.0';
 
@@ -35,6 +44,10 @@ export interface App {
   http: FastifyInstance;
   deps: Deps;
   hub: Hub;
+  /** The Redis bus and presence registry when REDIS_URL is set (cluster mode), else null. */
+  cluster: ClusterNode | null;
+  /** Graceful drain before close (SIGTERM): see cluster/lifecycle.ts. */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +62,10 @@ export interface AppOverrides {
 export async function buildApp(config: Config, o: AppOverrides = {}): Promise<App> {
   const log = o.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
   const store = o.store ?? (await openStore(config.databaseUrl, { poolSize: config.dbPoolSize }));
-  const bus = o.bus ?? new InProcessBus(config.busFaults);
+  // Loaded only in cluster mode: the Redis client costs start-up time a single node need not pay.
+  const cluster =
+    config.redisUrl && !o.bus ? new (await import('./cluster/cluster-node.ts')).ClusterNode(config, log) : null;
+  const bus = o.bus ?? cluster?.bus ?? new InProcessBus(config.busFaults);
   const members = new MemberCache(store);
   const org = new OrgIndex(store);
   await org.load();
@@ -58,7 +74,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   const directory = new Directory(store);
   const hub = new Hub(members, log);
   const ports = { store, bus, config, log, directory, members };
-  const presence = new Presence(ports, new MemoryPresenceRegistry(), hub.socketsOf);
+  const presence = new Presence(ports, cluster?.registry ?? new MemoryPresenceRegistry(), hub.socketsOf);
   const deps: Deps = {
     store,
     bus,
@@ -77,12 +93,16 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     now: o.now ?? Date.now,
     org,
     people,
+    search: createSearchIndex(store.kind),
+    files: new FileService(store, config),
     presence,
     onlineCount: (departmentId) => presence.onlineCount(departmentId),
     presenceOf: (userId) => presence.presenceOf(userId),
   };
   bus.subscribe(hub.onBus);
   bus.subscribe(presence.onBus);
+  // Before counting: the registry's first read brings in the other nodes' online users.
+  await cluster?.start();
   presence.setOrg(org);
   presence.start();
 
@@ -92,22 +112,30 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
   });
   await http.register(fastifyCookie);
-  await http.register(fastifyWebsocket, { options: { maxPayload: limits.maxFrameBytes } });
 
   http.get('/healthz', async () => ({ status: 'ok', version: VERSION }));
-  http.get('/readyz', async (_req, reply) => {
-    try {
-      await store.ping();
-      return { status: 'ready', store: store.kind };
-    } catch {
-      return reply.status(503).send({ status: 'unavailable', store: store.kind });
-    }
+  // /readyz (store and Redis), /metrics, drain and resync after a bus reconnect.
+  const lifecycle = attachLifecycle({
+    http,
+    deps,
+    hub,
+    cluster,
+    config,
+    log,
+    sockets: () => connections,
+    onlineUsers: () => presence.onlineUsers(),
   });
   const openapi = buildOpenApi(VERSION);
   http.get('/api/openapi.json', async () => openapi);
   await registerDocs(http);
 
-  http.get('/api/v1/ws', { websocket: true }, (socket, req) => {
+  const upgrades = attachWebSocket(http, {
+    path: '/api/v1/ws',
+    maxPayload: limits.maxFrameBytes,
+    accept: () => !lifecycle.draining,
+    onSocket: (socket, req) => onSocket(socket, req),
+  });
+  const onSocket = (socket: WebSocket, req: UpgradeRequest) => {
     if (!originAllowed(req, config)) {
       socket.close(closeCodes.originNotAllowed, 'origin not allowed');
       return;
@@ -122,35 +150,47 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     const conn = new Connection(socket, deps, hub, token);
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));
-  });
+  };
   const connections = new Set<Connection>();
   const beat = setInterval(() => {
     for (const c of connections) c.heartbeat();
   }, config.heartbeatMs);
   beat.unref();
+  const outbound = startOutboundBudget(() => connections, config.outboundBudgetBytes, log);
   const purge = setInterval(() => {
     purgeDissolved(deps, config.purgeDissolvedAfterMs).catch((err: unknown) => log.error({ err }, 'purge failed'));
   }, 3_600_000);
   purge.unref();
 
   registerRest(http, deps);
+  registerExport(http, deps);
+  registerWeb(http);
+  await registerFiles(http, deps);
+  const stopFileRetention = startFileRetention(deps);
 
   return {
     http,
     deps,
     hub,
+    cluster,
+    drain: () => lifecycle.drain(),
     async close() {
       clearInterval(beat);
+      outbound.stop();
+      upgrades.close();
+      lifecycle.stop();
       presence.stop();
       clearInterval(purge);
+      stopFileRetention();
       for (const c of connections)
         c.close(closeCodes.shutdown, 'shutdown', JSON.stringify({ ev: 'closing', data: { reason: 'shutdown' } }));
       await http.close();
       // Let queued writes finish before the store goes away.
       for (let i = 0; i < 200 && deps.writer.pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await cluster?.leave();
       await bus.close();
+      await deps.files.blobs.close();
       if (!o.store) await store.close();
-  const outbound = startOutboundBudget(() => connections, config.outboundBudgetBytes, log);
     },
   };
 }
@@ -169,5 +209,3 @@ async function registerDocs(http: FastifyInstance) {
   http.get('/api/docs/init.js', async (_req, reply) => reply.type('application/javascript').send(init));
   if (!fs.existsSync(path.join(root, 'swagger-ui-bundle.js'))) throw new Error('swagger-ui-dist assets missing');
 }
-      outbound.stop();
-      lifecycle.stop();

@@ -1,5 +1,7 @@
+import os from 'node:os';
 import path from 'node:path';
 import { limits } from '@enclave/protocol';
+import { loadFilesConfig, type FilesConfig } from './domain/files/files-config.ts';
 
 /** Server configuration, read once from the environment and command-line flags. */
 export interface Config {
@@ -15,12 +17,12 @@ export interface Config {
   /** Owners/admins may recall other members' messages. */
   adminsMayRecall: boolean;
   heartbeatMs: number;
-  authTimeoutMs: number;
-  /** In-process bus fault injection: fraction of durable events dropped/reordered/delayed. */
   /** Bytes queued for all slow sockets together before the slowest are dropped (ENCLAVE_OUTBOUND_BUDGET_MB). */
   outboundBudgetBytes: number;
   /** Bytes queued for one socket before it is closed with `overflow` (ENCLAVE_SOCKET_QUEUE_MAX_MB). */
   socketQueueMaxBytes: number;
+  authTimeoutMs: number;
+  /** In-process bus fault injection: fraction of durable events dropped/reordered/delayed. */
   busFaults: number;
   writerQueueMax: number;
   logLevel: string;
@@ -39,6 +41,22 @@ export interface Config {
   typingMaxMembers: number;
   /** At most one typing frame per socket per this interval is forwarded. */
   typingIntervalMs: number;
+  /** Cluster mode (`--cluster` or ENCLAVE_CLUSTER=true): Redis bus and presence; needs REDIS_URL. */
+  cluster: boolean;
+  /** `redis://…`; set → the Redis bus and presence registry are used. */
+  redisUrl: string | null;
+  /** This node's id in the cluster (ENCLAVE_NODE_ID; default host name + pid). */
+  nodeId: string;
+  /** Prefix of every Redis key and channel (several clusters may share one Redis). */
+  redisPrefix: string;
+  /** How often a node re-asserts its presence hash and reads the others' (TTL = 3×). */
+  clusterBeatMs: number;
+  /** After a bus reconnect, `resync` frames are spread over this window. */
+  resyncJitterMs: number;
+  /** Graceful drain: sockets are closed spread over this window, then writes finish. */
+  drainMs: number;
+  /** Files: blob storage, retention, size default, office converter (domain/files/files-config.ts). */
+  files: FilesConfig;
 }
 
 type Flags = Record<string, string | boolean>;
@@ -79,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     recallWindowMs: num(env.ENCLAVE_RECALL_WINDOW_MS, 120_000),
     adminsMayRecall: env.ENCLAVE_ADMINS_MAY_RECALL !== 'false',
     heartbeatMs: num(env.ENCLAVE_HEARTBEAT_MS, 25_000),
+    outboundBudgetBytes: num(env.ENCLAVE_OUTBOUND_BUDGET_MB, 256) * 1024 * 1024,
+    socketQueueMaxBytes: num(env.ENCLAVE_SOCKET_QUEUE_MAX_MB, 8) * 1024 * 1024,
     authTimeoutMs: num(env.ENCLAVE_AUTH_TIMEOUT_MS, 5_000),
     busFaults: num(env.ENCLAVE_BUS_FAULTS, 0),
     writerQueueMax: num(env.ENCLAVE_WRITER_QUEUE_MAX, 10_000),
@@ -90,6 +110,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     departmentUpdateMs: num(env.ENCLAVE_DEPARTMENT_UPDATE_MS, 5_000),
     typingMaxMembers: num(env.ENCLAVE_TYPING_MAX_MEMBERS, limits.typingMaxMembers),
     typingIntervalMs: limits.typingIntervalMs,
+    cluster: flags.cluster === true || env.ENCLAVE_CLUSTER === 'true',
+    redisUrl: str('redis-url', 'REDIS_URL') ?? null,
+    nodeId: str('node-id', 'ENCLAVE_NODE_ID') ?? `${os.hostname()}-${process.pid}`,
+    redisPrefix: env.ENCLAVE_REDIS_PREFIX ?? 'enclave',
+    clusterBeatMs: num(env.ENCLAVE_CLUSTER_BEAT_MS, 2_000),
+    resyncJitterMs: num(env.ENCLAVE_RESYNC_JITTER_MS, 5_000),
+    drainMs: num(env.ENCLAVE_DRAIN_MS, 10_000),
+    files: loadFilesConfig(env),
     profileSelfEdit: (env.ENCLAVE_PROFILE_SELF_EDIT ?? 'displayName,phone,email,avatarId')
       .split(',')
       .map((s) => s.trim())
@@ -97,7 +125,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)
     throw new Error(`PORT must be 0..65535, got ${String(config.port)}`);
-    outboundBudgetBytes: num(env.ENCLAVE_OUTBOUND_BUDGET_MB, 256) * 1024 * 1024,
-    socketQueueMaxBytes: num(env.ENCLAVE_SOCKET_QUEUE_MAX_MB, 8) * 1024 * 1024,
+  if (config.cluster && !config.redisUrl) throw new Error('Cluster mode needs REDIS_URL (redis://host:6379).');
+  if (config.cluster && config.databaseUrl.startsWith('sqlite:'))
+    throw new Error('Cluster mode needs a shared database: set DATABASE_URL to postgres://… or mysql://….');
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(config.nodeId))
+    throw new Error('ENCLAVE_NODE_ID must be 1–64 characters of letters, digits, _ . : -');
   return config;
 }

@@ -62,6 +62,9 @@ export interface PresenceBusEvent {
   after: PresenceState;
   /** `{ev:"presence",data:{userId,state,since}}`, presented once. */
   frame: string;
+  since?: number;
+  /** Cluster: the origin node's part of this user's state (bus/redis.ts, presence/redis-registry.ts). */
+  wire?: { node: string; nodeState: PresenceState; nodeVersion: number };
 }
 
 /** A volatile frame for every socket of these users (typing: the other members; followed: followers). */
@@ -71,8 +74,13 @@ export interface VolatileBusEvent {
   frame: string;
 }
 
+/** Cluster: the organisation changed on one node; the others reload their OrgIndex (cluster/org-sync.ts). */
+export interface OrgBusEvent {
+  t: 'org';
+}
+
 export type BusMessage =
-  ConvBusEvent | UserBusEvent | ReceiptBusEvent | CloseBusEvent | PresenceBusEvent | VolatileBusEvent;
+  ConvBusEvent | UserBusEvent | ReceiptBusEvent | CloseBusEvent | PresenceBusEvent | VolatileBusEvent | OrgBusEvent;
 
 export interface Bus {
   publish(msg: BusMessage): void;

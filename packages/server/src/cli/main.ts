@@ -12,16 +12,20 @@ const usage = `Enclave ${VERSION} — private enterprise messaging
 
 Usage:
   enclave start [--port 8080] [--data ./data] [--database-url URL]
+  enclave start --cluster --database-url postgres://… --redis-url redis://… [--node-id ID]
   enclave migrate [--database-url URL]
   enclave user create <username> --name "Display Name" --password <pw> [--admin]
   enclave user disable <username> | enable <username>
   enclave user reset-password <username> --password <pw>
   enclave org import <file.csv|file.xlsx> [--dry-run]   (exit 2 when some rows had errors)
   enclave org export <file.csv|file.xlsx>
+  enclave search reindex                                 (rebuild the message search index; server stopped)
+  enclave export <conversation-id> --as <username> --out <file> [--format html|json|csv]
 Add --json for machine-readable output.
 
 Environment: PORT, ENCLAVE_DATA_DIR, DATABASE_URL (sqlite:<file> | postgres://… | mysql://…),
-PUBLIC_URL, TRUSTED_PROXIES, ENCLAVE_ADMIN_PASSWORD, LOG_LEVEL. See docs/operations.md.`;
+PUBLIC_URL, TRUSTED_PROXIES, ENCLAVE_ADMIN_PASSWORD, LOG_LEVEL; cluster: REDIS_URL, ENCLAVE_NODE_ID,
+ENCLAVE_DRAIN_MS. SIGTERM drains (sockets told to reconnect elsewhere) before exiting. See docs/operations.md.`;
 
 async function main(argv: string[]): Promise<number> {
   const { positional, flags } = parseFlags(argv);
@@ -43,12 +47,20 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'org') {
     const app = await buildApp({ ...config, logLevel: 'warn' }, { log: pino({ level: 'warn' }) });
     try {
+      // Loaded on demand: the spreadsheet and encoding libraries are not needed to start a server.
+      const { orgCommand } = await import('./org-command.ts');
       return await orgCommand(app, sub, arg, flags);
     } finally {
       await app.close();
     }
-      // Loaded on demand: the spreadsheet and encoding libraries are not needed to start a server.
-      const { orgCommand } = await import('./org-command.ts');
+  }
+  if (cmd === 'search' || cmd === 'export') {
+    const app = await buildApp({ ...config, logLevel: 'info' }, { log: pino({ level: 'info' }) });
+    try {
+      return await searchCommand(app, cmd, sub, flags);
+    } finally {
+      await app.close();
+    }
   }
   if (cmd === 'user') {
     const app = await buildApp({ ...config, logLevel: 'warn' }, { log: pino({ level: 'warn' }) });
@@ -112,7 +124,14 @@ async function start(config: ReturnType<typeof loadConfig>, json: boolean): Prom
   lines.push(`API: ${url}/api/docs   Health: ${url}/healthz`);
   if (json)
     console.log(
-      JSON.stringify({ url, store: app.deps.store.kind, adminCreated: admin.created, adminPassword: admin.password }),
+      JSON.stringify({
+        url,
+        port: Number(new URL(address).port),
+        node: app.cluster ? config.nodeId : null,
+        store: app.deps.store.kind,
+        adminCreated: admin.created,
+        adminPassword: admin.password,
+      }),
     );
   else console.log(lines.join('\n'));
   let closing = false;
@@ -120,6 +139,8 @@ async function start(config: ReturnType<typeof loadConfig>, json: boolean): Prom
     if (closing) return;
     closing = true;
     app.deps.log.info({ signal }, 'shutting down');
+    // SIGTERM (systemd stop, rolling restart): drain first, so clients move to other nodes gently.
+    if (signal === 'SIGTERM') await app.drain();
     await app.close();
     process.exit(0);
   };

@@ -12,6 +12,8 @@ import type { Presence } from './presence/presence.ts';
 import type { OnlineCounter, OrgIndex } from './org/org-index.ts';
 import type { PeopleIndex } from './people/people-index.ts';
 import type { PresenceState } from '@enclave/protocol';
+import type { FileService } from './files/file-service.ts';
+import type { SearchIndex } from './search/port.ts';
 
 /** Everything a domain function may use. Built once in app.ts. */
 export interface Deps {
@@ -30,6 +32,10 @@ export interface Deps {
   org: OrgIndex;
   /** People search index (names, pinyin, phone, employee number, departments). */
   people: PeopleIndex;
+  /** Message search index (the Search port); written in the same transaction as the message. */
+  search: SearchIndex;
+  /** Files: blob store, HMAC key, policy (domain/files/). */
+  files: FileService;
   /** Presence, subscriptions, department online counts, follows and typing (volatile). */
   presence: Presence;
   /** Online people in a department's subtree; set by the presence engine. */

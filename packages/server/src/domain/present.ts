@@ -39,6 +39,7 @@ export function presentMessage(view: MessageView, rec: MessageRecord, quote?: Me
     signoff: rec.signoff ? { required: true, signed: own || view.signed(rec.seq) } : null,
     editedAt: visible ? rec.editedAt : null,
     reactions: recalled ? [] : (rec.reactions as Message['reactions']),
+    ...(rec.file ? { file: visible ? rec.file : null } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { FileAttachment } from '@enclave/protocol';
 import type { Deps } from './deps.ts';
 import type { Executor } from '../store/dialect.ts';
 import { uidFromDb } from '../store/dialect.ts';
@@ -11,7 +12,7 @@ export interface MessageRecord {
   senderId: number;
   senderUid: string;
   clientMsgId: string;
-  kind: 'text' | 'system';
+  kind: 'text' | 'system' | 'file';
   text: string | null;
   format: 'markdown' | 'plain';
   mentions: string[];
@@ -23,12 +24,15 @@ export interface MessageRecord {
   recalledAt: number | null;
   signoff: boolean;
   reactions: { emoji: string; userIds: string[] }[];
+  /** File messages: the attachment (from `meta`). */
+  file?: FileAttachment | null;
 }
 
 export interface MessageMeta {
   mentions: string[];
   mentionAll: boolean;
   replyTo: number | null;
+  file?: FileAttachment;
 }
 
 export interface MessageRow {
@@ -37,7 +41,7 @@ export interface MessageRow {
   uid: unknown;
   sender_id: number;
   client_msg_id: string;
-  kind: 'text' | 'system';
+  kind: 'text' | 'system' | 'file';
   content: string | null;
   format: string;
   meta: string;
@@ -93,6 +97,7 @@ export function recordFromRow(
     recalledAt: row.recalled_at === null ? null : Number(row.recalled_at),
     signoff: !!Number(row.signoff),
     reactions,
+    ...(meta.file ? { file: meta.file } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export class Writer {
   private scheduled = false;
   private spId = 0;
   stats = { batches: 0, jobs: 0, maxBatch: 0 };
+  /** Metrics: each committed batch's duration (gateway/metrics.ts). */
+  onBatch: ((ms: number, jobs: number) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -44,6 +46,11 @@ export class Writer {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Writes queued or running: a draining node waits for this to reach 0. */
+  get inFlight(): number {
+    return this.queue.length + this.running;
   }
 
   private schedule() {
@@ -66,6 +73,7 @@ export class Writer {
   private async runBatch(batch: Job[], attempt = 1): Promise<void> {
     const results: { job: Job; ok: boolean; value: unknown; out: Outbox }[] = [];
     let trx;
+    const started = performance.now();
     try {
       trx = await this.store.db.startTransaction().execute();
       for (const job of batch) {
@@ -101,6 +109,7 @@ export class Writer {
     this.stats.batches++;
     this.stats.jobs += batch.length;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+    this.onBatch?.(performance.now() - started, batch.length);
     for (const r of results) {
       if (r.ok) {
         for (const msg of r.out) this.bus.publish(msg);

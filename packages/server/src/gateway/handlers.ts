@@ -1,7 +1,17 @@
-import { EnclaveError, type OpName, type OpOutput, type OpParsedInput, type orgOps } from '@enclave/protocol';
+import {
+  EnclaveError,
+  type fileOps,
+  type OpName,
+  type OpOutput,
+  type OpParsedInput,
+  type orgOps,
+  type searchOps,
+} from '@enclave/protocol';
 import { orgHandlers } from './handlers/org.ts';
 import { presenceHandlers } from './handlers/presence.ts';
 import { contactHandlers } from './handlers/contacts.ts';
+import { fileHandlers } from './handlers/files.ts';
+import { searchHandlers } from './handlers/search.ts';
 import type { Deps, Viewer } from '../domain/deps.ts';
 import type { PresenceSocket } from '../domain/presence/presence.ts';
 import { createUser } from '../domain/accounts/create-user.ts';
@@ -39,7 +49,7 @@ export interface OpContext {
 export type Handler<N extends OpName> = (ctx: OpContext, input: OpParsedInput<N>) => Promise<OpOutput<N>>;
 export type AuthedOps = Exclude<OpName, 'auth.login'>;
 export type HandlerTable = { [N in AuthedOps]: Handler<N> };
-type OrgOps = keyof typeof orgOps;
+type OrgOps = keyof typeof orgOps | keyof typeof fileOps | keyof typeof searchOps;
 
 const ok = { ok: true as const };
 
@@ -118,11 +128,19 @@ const core: Omit<HandlerTable, OrgOps> = {
   'message.sign': async ({ deps, viewer }, i) => signMessage(deps, viewer, i.conversationId, i.seq),
   'message.signoffs': async ({ deps, viewer }, i) => listSignoffs(deps, viewer, i.conversationId, i.seq),
   'message.remind': async ({ deps, viewer }, i) => remindSignoff(deps, viewer, i.conversationId, i.seq),
-  'message.receipts': async ({ deps, viewer }, i) => messageReceipts(deps, viewer, i.conversationId, i.seq, i.limit, i.cursor),
+  'message.receipts': async ({ deps, viewer }, i) =>
+    messageReceipts(deps, viewer, i.conversationId, i.seq, i.limit, i.cursor),
   'message.readCounts': async ({ deps, viewer }, i) => readCounts(deps, viewer, i.conversationId, i.seqs),
 };
 
-export const handlers: HandlerTable = { ...core, ...orgHandlers, ...presenceHandlers, ...contactHandlers };
+export const handlers: HandlerTable = {
+  ...core,
+  ...orgHandlers,
+  ...presenceHandlers,
+  ...contactHandlers,
+  ...fileHandlers,
+  ...searchHandlers,
+};
 
 /** Ops a user who must change their password may still call. */
 export const allowedBeforePasswordChange: ReadonlySet<OpName> = new Set([

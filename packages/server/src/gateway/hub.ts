@@ -23,6 +23,8 @@ export class Hub {
   private readonly byUser = new Map<number, Set<HubSocket>>();
   private readonly byFocus = new Map<number, Set<HubSocket>>();
   stats = { delivered: 0, events: 0 };
+  /** Metrics: ms from an event's commit time to its frames being handed to this node's sockets. */
+  onFanout: ((ms: number) => void) | null = null;
 
   constructor(
     private readonly members: MemberCache,
@@ -170,5 +172,6 @@ export class Hub {
     } else {
       for (const [userId, sockets] of this.byUser) send(userId, sockets);
     }
+    this.onFanout?.(Date.now() - ev.ts);
   }
 }

@@ -22,7 +22,15 @@ export async function purgeDissolved(deps: Deps, olderThanMs: number): Promise<{
     for (let from = 0; from <= Number(c.last_seq); from += SEQ_STEP) {
       const to = from + SEQ_STEP;
       await deps.writer.run(id, async (trx) => {
-        for (const table of ['messages', 'events', 'mentions', 'mention_all', 'signoffs', 'message_archive'] as const)
+        for (const table of [
+          'messages',
+          'events',
+          'mentions',
+          'mention_all',
+          'signoffs',
+          'message_archive',
+          'file_refs',
+        ] as const)
           await trx
             .deleteFrom(table)
             .where('conversation_id', '=', id)
@@ -35,6 +43,7 @@ export async function purgeDissolved(deps: Deps, olderThanMs: number): Promise<{
           .where('message_seq', '>', from)
           .where('message_seq', '<=', to)
           .execute();
+        await deps.search.removeRange(trx, id, from, to);
       });
     }
     await deps.writer.run(id, async (trx) => {

@@ -1,5 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { addIdColumn, keyText, longText, tableOptions, uidType, type DialectKind } from './dialect.ts';
+import { searchMigration } from './migration-search.ts';
+import { filesMigration } from './migration-files.ts';
 
 /*
  * Migrations are code, portable through Kysely's schema builder; dialect-specific column types
@@ -295,6 +297,8 @@ function migrations(kind: DialectKind): Record<string, Migration> {
   return {
     '0001_initial': initial(kind),
     '0002_organisation': organisation(kind),
+    '0003_search': searchMigration(kind),
+    '0004_files': filesMigration(kind),
   };
 }
 

@@ -108,7 +108,7 @@ export interface MessagesTable {
   sender_id: number;
   client_msg_id: string;
   payload_hash: string;
-  kind: 'text' | 'system';
+  kind: 'text' | 'system' | 'file';
   content: string | null;
   format: string;
   meta: string;
@@ -210,6 +210,52 @@ export interface FollowsTable {
   created_at: number;
 }
 
+export interface FileBlobsTable {
+  id: Generated<number>;
+  hkey: string;
+  size: number;
+  mime: string;
+  storage_key: string;
+  enc_key: string | null;
+  refcount: number;
+  has_thumb: number;
+  width: number | null;
+  height: number | null;
+  created_at: number;
+}
+
+export interface FilesTable {
+  id: Generated<number>;
+  uid: Uid;
+  owner_id: number;
+  blob_id: number | null;
+  folder_id: number | null;
+  path: string | null;
+  name: string;
+  size: number;
+  mime: string;
+  kind: 'file' | 'image' | 'folder';
+  created_at: number;
+  expires_at: number | null;
+  upload_id: string | null;
+}
+
+export interface FileRefsTable {
+  conversation_id: number;
+  seq: number;
+  file_id: number;
+  sender_id: number;
+  name: string;
+  size: number;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface FileSettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -231,4 +277,8 @@ export interface Database {
   posts: PostsTable;
   favourites: FavouritesTable;
   follows: FollowsTable;
+  file_blobs: FileBlobsTable;
+  files: FilesTable;
+  file_refs: FileRefsTable;
+  file_settings: FileSettingsTable;
 }

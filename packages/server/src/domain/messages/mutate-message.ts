@@ -9,6 +9,7 @@ import { convIdOf } from '../conv-ids.ts';
 import { loadRecords, type MessageRecord } from '../records.ts';
 import { priorResult, recordResult } from './op-log.ts';
 import { retireBody } from './retire-body.ts';
+import { searchDocOf } from '../search/doc.ts';
 
 interface Target {
   conversationId: string;
@@ -70,6 +71,7 @@ export async function editMessage(
   return mutate(deps, viewer, 'message.edit', input, async (trx, out, a, rec) => {
     if (rec.senderId !== viewer.userId) throw new EnclaveError('forbidden', 'Only the sender may edit a message.');
     if (rec.recalledAt !== null) throw new EnclaveError('message_recalled');
+    if (rec.kind === 'file') throw new EnclaveError('bad_request', 'A file message cannot be edited.');
     const now = deps.now();
     await trx
       .updateTable('messages')
@@ -77,6 +79,10 @@ export async function editMessage(
       .where('conversation_id', '=', rec.conversationId)
       .where('seq', '=', rec.seq)
       .execute();
+    await deps.search.update(
+      trx,
+      searchDocOf(rec.conversationId, rec.seq, rec.senderId, rec.ts, input.content.text, rec.signoff),
+    );
     const updated = await reload(deps, trx, rec);
     const signed = await signedUsers(trx, rec);
     const quote = await loadQuote(deps, trx, a.conv, rec.replyToSeq);

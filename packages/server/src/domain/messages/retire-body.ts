@@ -33,6 +33,7 @@ export async function retireBody(
     .where('conversation_id', '=', rec.conversationId)
     .where('seq', '=', rec.seq)
     .execute();
+  await deps.search.remove(trx, rec.conversationId, rec.seq);
   await trx
     .deleteFrom('mentions')
     .where('conversation_id', '=', rec.conversationId)

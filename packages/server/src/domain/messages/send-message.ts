@@ -1,4 +1,4 @@
-import { EnclaveError, type SendResult } from '@enclave/protocol';
+import { EnclaveError, type FileAttachment, type SendResult } from '@enclave/protocol';
 import type { z } from 'zod';
 import type { SendInput } from '@enclave/protocol';
 import type { Deps, Viewer } from '../deps.ts';
@@ -7,16 +7,23 @@ import { appendEvent, loadQuote, type Quote } from '../append.ts';
 import { convIdOf } from '../conv-ids.ts';
 import type { MessageMeta, MessageRecord } from '../records.ts';
 import { newUid, sha256 } from '../../lib/ids.ts';
+import { searchDocOf } from '../search/doc.ts';
 import { uidFromDb, uidToDb } from '../../store/dialect.ts';
 
 type Input = z.output<typeof SendInput>;
+
+/** A file message (domain/files/send-file.ts): the attachment, and its `file_refs` row written in the same commit. */
+export interface FileSend {
+  file: FileAttachment;
+  fileId: number;
+}
 
 /**
  * Send a message: one writer job (group commit). Idempotent per (sender, clientMsgId): a retry gets
  * the original ack; the same id with a different payload is `idempotency_conflict`. The statement
  * count does not depend on the group's size (pinned in send-message.test.ts).
  */
-export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Promise<SendResult> {
+export async function sendMessage(deps: Deps, viewer: Viewer, input: Input, attach?: FileSend): Promise<SendResult> {
   const convId = await convIdOf(deps, input.conversationId);
   const payloadHash = sha256(
     JSON.stringify([
@@ -27,6 +34,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
       input.mentionAll,
       input.replyToSeq ?? null,
       input.signoff,
+      ...(attach ? [attach.file.id] : []),
     ]),
   );
   const mentionIds = input.mentions.length ? await deps.directory.idsOf(input.mentions) : new Map<string, number>();
@@ -101,6 +109,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
             mentions: [...mentionIds].filter(([, id]) => kept.has(id)).map(([u]) => u),
             mentionAll: input.mentionAll && conv.kind === 'group',
             replyTo: input.replyToSeq ?? null,
+            ...(attach ? { file: attach.file } : {}),
           };
           await trx
             .insertInto('messages')
@@ -111,7 +120,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
               sender_id: viewer.userId,
               client_msg_id: input.clientMsgId,
               payload_hash: payloadHash,
-              kind: 'text',
+              kind: attach ? 'file' : 'text',
               content: deps.codec.encode(input.content.text),
               format: input.content.format,
               meta: JSON.stringify(meta),
@@ -123,6 +132,11 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
               signoff: input.signoff ? 1 : 0,
             })
             .execute();
+          // The search index moves in the same transaction (the port owns its copy of the text).
+          await deps.search.add(
+            trx,
+            searchDocOf(convId, seq, viewer.userId, ts, input.content.text, input.signoff, attach?.file),
+          );
           record = {
             conversationId: convId,
             conversationUid: conv.uid,
@@ -131,7 +145,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
             senderId: viewer.userId,
             senderUid: viewer.uid,
             clientMsgId: input.clientMsgId,
-            kind: 'text',
+            kind: attach ? 'file' : 'text',
             text: input.content.text,
             format: input.content.format,
             mentions: meta.mentions,
@@ -143,7 +157,22 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input): Pro
             recalledAt: null,
             signoff: input.signoff,
             reactions: [],
+            ...(attach ? { file: attach.file } : {}),
           };
+          if (attach)
+            await trx
+              .insertInto('file_refs')
+              .values({
+                conversation_id: convId,
+                seq,
+                file_id: attach.fileId,
+                sender_id: viewer.userId,
+                name: attach.file.name,
+                size: attach.file.size,
+                created_at: ts,
+                deleted_at: null,
+              })
+              .execute();
           return record;
         },
         quote: () => quote,

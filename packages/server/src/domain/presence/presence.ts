@@ -46,7 +46,11 @@ export class Presence {
     private readonly registry: PresenceRegistry,
     /** Every socket of a user on this node (the hub's index). */
     private readonly socketsOf: (userId: number) => Iterable<{ sendVolatile(frame: string): void }>,
-  ) {}
+  ) {
+    registry.watch?.((c) => {
+      this.applyNoticed(c).catch((err: unknown) => this.deps.log.error({ err }, 'presence change failed'));
+    });
+  }
 
   /** Start the 90 s rule: a socket silent (no frame, no pong) that long is dead — offline, then dropped. */
   start(): void {
@@ -81,6 +85,11 @@ export class Presence {
       this.counts.usersChanged(users);
       this.scheduleFlush();
     });
+  }
+
+  /** Users online on any node (metrics). */
+  onlineUsers(): Iterable<number> {
+    return this.registry.onlineUsers();
   }
 
   presenceOf(userId: number): PresenceState {
@@ -157,14 +166,14 @@ export class Presence {
   onBus = (msg: BusMessage): void => {
     switch (msg.t) {
       case 'presence': {
-        for (const s of this.subs.watchersOfUser(msg.userId) ?? []) {
-          s.sendVolatile(msg.frame);
-          this.stats.presence++;
-        }
-        if (msg.before === 'offline') this.counts.userOnline(msg.userId);
-        else if (msg.after === 'offline') this.counts.userOffline(msg.userId);
-        else return;
-        this.scheduleFlush();
+        // A cluster registry re-judges another node's change against its mirror of every node.
+        const c = this.registry.receive
+          ? this.registry.receive({ ...msg, since: msg.since ?? Date.now() })
+          : { ...msg, since: msg.since ?? 0 };
+        if (!c || c.before === c.after) return;
+        if (c.after === msg.after) return this.applyChange(c.userId, c.before, c.after, msg.frame);
+        const { data } = JSON.parse(msg.frame) as { data: { userId: string } };
+        this.applyChange(c.userId, c.before, c.after, presenceFrame(data.userId, c.after, c.since));
         return;
       }
       case 'typing':
@@ -180,11 +189,31 @@ export class Presence {
     }
   };
 
+  /** Deliver a change to this node's watchers and move its department counts. */
+  private applyChange(userId: number, before: PresenceState, after: PresenceState, frame: string): void {
+    for (const s of this.subs.watchersOfUser(userId) ?? []) {
+      s.sendVolatile(frame);
+      this.stats.presence++;
+    }
+    if (before === 'offline') this.counts.userOnline(userId);
+    else if (after === 'offline') this.counts.userOffline(userId);
+    else return;
+    this.scheduleFlush();
+  }
+
+  /** A cluster registry noticed a change by itself (another node expired): apply it here only. */
+  private async applyNoticed(c: PresenceChange): Promise<void> {
+    const uid = await this.deps.directory.uidOf(c.userId);
+    this.applyChange(c.userId, c.before, c.after, presenceFrame(uid, c.after, c.since));
+  }
+
   private publish(change: PresenceChange | null, uid: string): void {
     if (!change) return;
-    const { userId, before, after, since } = change;
-    const frame = JSON.stringify({ ev: 'presence', data: { userId: uid, state: after, since } });
-    this.deps.bus.publish({ t: 'presence', userId, before, after, frame });
+    const { userId, before, after, since, wire } = change;
+    const frame = presenceFrame(uid, after, since);
+    this.deps.bus.publish({ t: 'presence', userId, before, after, frame, since, ...(wire ? { wire } : {}) });
+    // A cluster registry publishes a node's part even when the user's state did not move.
+    if (before === after) return;
     if (before === 'offline')
       this.notifyFollowers(userId, uid, after).catch((err: unknown) =>
         this.deps.log.error({ err }, 'follow notification failed'),
@@ -227,4 +256,8 @@ export class Presence {
     }
     if (sent) this.stats.departmentFlushes++;
   }
+}
+
+function presenceFrame(uid: string, state: PresenceState, since: number): string {
+  return JSON.stringify({ ev: 'presence', data: { userId: uid, state, since } });
 }

@@ -9,6 +9,8 @@ export interface PresenceChange {
   before: PresenceState;
   after: PresenceState;
   since: number;
+  /** Cluster registries: this node's own part, carried on the bus so other nodes' mirrors follow. */
+  wire?: { node: string; nodeState: PresenceState; nodeVersion: number };
 }
 
 /**
@@ -28,6 +30,13 @@ export interface PresenceRegistry {
   stateOf(userId: number): { state: PresenceState; since: number };
   /** Users in any state but offline. */
   onlineUsers(): Iterable<number>;
+  /**
+   * Cluster registries (redis-registry.ts): a `presence` bus message as this node sees it — null when
+   * nothing visible moved here. Without it the message is applied as it is.
+   */
+  receive?(msg: PresenceChange): PresenceChange | null;
+  /** Cluster registries: changes noticed without a bus message (a node expired). */
+  watch?(fn: (c: PresenceChange) => void): void;
 }
 
 /** busy is an explicit choice and wins; an active device beats an idle one. */

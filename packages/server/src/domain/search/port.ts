@@ -1,0 +1,121 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { DialectKind, Executor, Trx } from '../../store/dialect.ts';
+import { NO_END, type Range } from '../access.ts';
+import { DocFlag } from './text.ts';
+
+/**
+ * The Search port (docs/architecture.md, "Search"). It owns its index and storage: the text it
+ * matches is handed to it by the message path (already decoded through the codec), never read from
+ * the messages table. Every write runs inside the caller's transaction, so a message, its edit or its
+ * recall and the index change commit together.
+ */
+export interface SearchDoc {
+  conversationId: number;
+  seq: number;
+  senderId: number;
+  ts: number;
+  /** The plain body as the sender wrote it (the index normalises it). */
+  text: string;
+  /** DocFlag bits: link/image from the text; the files feature ORs in file/image bits of attachments. */
+  flags: number;
+}
+
+export interface IndexQuery {
+  /** Normalised substrings that must all occur (words and phrases). */
+  terms: string[];
+  /** Conversation id → the seq ranges the viewer may see there (membership, history mode, `in:`). */
+  scope: Map<number, Range[]>;
+  viewerId: number;
+  senderIds?: number[];
+  /** ts >= since */
+  since?: number;
+  /** ts < until */
+  until?: number;
+  /** Every one of these DocFlag bits must be set. */
+  flagsAll?: number;
+  /** Only messages that mention the viewer (or @all). */
+  mentionsViewer?: boolean;
+  /** Paging: only docs with id < belowId (newest first) and id <= atMostId (a snapshot). */
+  belowId?: number;
+  atMostId?: number;
+  limit: number;
+}
+
+export interface IndexHit {
+  id: number;
+  conversationId: number;
+  seq: number;
+  ts: number;
+}
+
+export interface SearchIndex {
+  readonly kind: DialectKind;
+  add(trx: Trx, doc: SearchDoc): Promise<void>;
+  /** Re-index an edited message (adds it when it was never indexed). */
+  update(trx: Trx, doc: SearchDoc): Promise<void>;
+  remove(trx: Trx, conversationId: number, seq: number): Promise<void>;
+  /** Remove seqs in (afterSeq, upToSeq] of a conversation (purge). */
+  removeRange(trx: Trx, conversationId: number, afterSeq: number, upToSeq: number): Promise<void>;
+  /** Matching docs, newest (highest id) first. */
+  query(exec: Executor, q: IndexQuery): Promise<IndexHit[]>;
+  /** Reindex: drop everything, then load docs with explicit ids (ascending time order). */
+  clear(exec: Executor): Promise<void>;
+  bulkLoad(exec: Executor, docs: (SearchDoc & { id: number })[]): Promise<void>;
+  /** After a bulk load: let new ids continue above the highest loaded one. */
+  finishLoad(exec: Executor): Promise<void>;
+}
+
+const int = (n: number): string => {
+  if (!Number.isSafeInteger(n)) throw new Error('search: non-integer in a query');
+  return String(n);
+};
+
+/** Filters every store shares: scope, sender, time, flags, sign-off visibility, mentions, paging. */
+export function commonFilters(q: IndexQuery): RawBuilder<unknown>[] {
+  const out: RawBuilder<unknown>[] = [];
+  const whole: number[] = [];
+  const parts: string[] = [];
+  for (const [convId, ranges] of q.scope) {
+    if (ranges.length === 1 && ranges[0]!.from <= 1 && ranges[0]!.to >= NO_END) whole.push(convId);
+    else
+      for (const r of ranges)
+        parts.push(
+          `(d.conversation_id = ${int(convId)} and d.seq >= ${int(r.from)}` +
+            (r.to >= NO_END ? ')' : ` and d.seq <= ${int(r.to)})`),
+        );
+  }
+  if (whole.length) parts.unshift(`d.conversation_id in (${whole.map(int).join(',')})`);
+  out.push(sql.raw(parts.length ? `(${parts.join(' or ')})` : '1 = 0'));
+  if (q.senderIds)
+    out.push(sql.raw(q.senderIds.length ? `d.sender_id in (${q.senderIds.map(int).join(',')})` : '1 = 0'));
+  if (q.since !== undefined) out.push(sql`d.ts >= ${q.since}`);
+  if (q.until !== undefined) out.push(sql`d.ts < ${q.until}`);
+  if (q.flagsAll) out.push(sql.raw(`(d.flags & ${int(q.flagsAll)}) = ${int(q.flagsAll)}`));
+  const me = int(q.viewerId);
+  // A sign-off message is searchable only by its sender and those who signed it: a hit would leak the body.
+  out.push(
+    sql.raw(
+      `((d.flags & ${DocFlag.signoff}) = 0 or d.sender_id = ${me} or exists (select 1 from signoffs s ` +
+        `where s.conversation_id = d.conversation_id and s.seq = d.seq and s.user_id = ${me}))`,
+    ),
+  );
+  if (q.mentionsViewer)
+    out.push(
+      sql.raw(
+        `(exists (select 1 from mentions m where m.user_id = ${me} and m.conversation_id = d.conversation_id and m.seq = d.seq) ` +
+          `or exists (select 1 from mention_all a where a.conversation_id = d.conversation_id and a.seq = d.seq))`,
+      ),
+    );
+  if (q.belowId !== undefined) out.push(sql`d.id < ${q.belowId}`);
+  if (q.atMostId !== undefined) out.push(sql`d.id <= ${q.atMostId}`);
+  return out;
+}
+
+export function toHits(rows: Record<string, unknown>[]): IndexHit[] {
+  return rows.map((r) => ({
+    id: Number(r.id),
+    conversationId: Number(r.conversation_id),
+    seq: Number(r.seq),
+    ts: Number(r.ts),
+  }));
+}

@@ -1,0 +1,122 @@
+/**
+ * Text rules shared by every search index: normalisation, CJK runs, and the grams the SQLite bigram
+ * table and the MySQL FULLTEXT column store. Pure functions; see docs/architecture.md, "Search".
+ */
+
+/** NFKC (full-width → ASCII, compatibility forms) and lower case: what every index stores and matches. */
+export function normalize(s: string): string {
+  return s.normalize('NFKC').toLowerCase();
+}
+
+const cjk = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const word = /[\p{L}\p{N}]/u;
+
+export function isCjk(ch: string): boolean {
+  return cjk.test(ch);
+}
+
+/** Length in characters (code points), which is what the trigram rule counts. */
+export function charLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** Split normalised text into CJK runs and words (letters/digits); everything else separates. */
+export function segments(text: string): { cjk: boolean; chars: string[] }[] {
+  const out: { cjk: boolean; chars: string[] }[] = [];
+  let cur: { cjk: boolean; chars: string[] } | null = null;
+  for (const ch of text) {
+    const c = isCjk(ch);
+    if (!c && !word.test(ch)) {
+      cur = null;
+      continue;
+    }
+    if (!cur || cur.cjk !== c) {
+      cur = { cjk: c, chars: [] };
+      out.push(cur);
+    }
+    cur.chars.push(ch);
+  }
+  return out;
+}
+
+const MAX_WORD = 60;
+
+/**
+ * SQLite bigram table text: every CJK bigram plus the last character of each run (so a one-character
+ * query `X*` finds X at the end of a run too), and every word. Space-separated for unicode61.
+ */
+export function bigramText(normalized: string): string {
+  const grams = new Set<string>();
+  for (const s of segments(normalized)) {
+    if (!s.cjk) {
+      grams.add(s.chars.slice(0, MAX_WORD).join(''));
+      continue;
+    }
+    for (let i = 0; i + 1 < s.chars.length; i++) grams.add(s.chars[i]! + s.chars[i + 1]!);
+    grams.add(s.chars.at(-1)!);
+  }
+  return [...grams].join(' ');
+}
+
+const hex = (ch: string) => ch.codePointAt(0)!.toString(16).padStart(5, '0');
+
+/**
+ * MySQL/MariaDB FULLTEXT tokens: `u<hex>` per CJK character, `b<hex><hex>` per CJK bigram, `w<word>`
+ * per word. The prefix letters keep every token at least 3 characters (innodb_ft_min_token_size) and
+ * out of the stopword list; the built-in parser splits them on spaces.
+ */
+export function mysqlGrams(normalized: string): string {
+  const grams = new Set<string>();
+  for (const s of segments(normalized)) {
+    if (!s.cjk) {
+      grams.add('w' + s.chars.slice(0, MAX_WORD).join(''));
+      continue;
+    }
+    for (let i = 0; i < s.chars.length; i++) {
+      grams.add('u' + hex(s.chars[i]!));
+      if (i + 1 < s.chars.length) grams.add('b' + hex(s.chars[i]!) + hex(s.chars[i + 1]!));
+    }
+  }
+  return [...grams].join(' ');
+}
+
+/** The boolean-mode FULLTEXT terms a substring must contain (all required); words match as prefixes. */
+export function mysqlQueryTerms(term: string): string[] {
+  const out: string[] = [];
+  for (const s of segments(term)) {
+    if (!s.cjk) {
+      // A one-letter word is below innodb_ft_min_token_size even with its prefix: the LIKE re-check alone decides.
+      if (s.chars.length >= 2) out.push('+w' + s.chars.slice(0, MAX_WORD).join('') + '*');
+      continue;
+    }
+    if (s.chars.length === 1) out.push('+u' + hex(s.chars[0]!));
+    for (let i = 0; i + 1 < s.chars.length; i++) out.push('+b' + hex(s.chars[i]!) + hex(s.chars[i + 1]!));
+  }
+  return out;
+}
+
+/** An FTS5 string literal: double quotes doubled. */
+export function ftsQuote(s: string): string {
+  return '"' + s.replaceAll('"', '""') + '"';
+}
+
+/** A LIKE pattern matching `s` anywhere, with `\` as the escape character. */
+export function likeContains(s: string): string {
+  return '%' + s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
+const linkRe = /\bhttps?:\/\/\S|\bwww\.\S/i;
+const imageRe = /!\[[^\]]*\]\([^)]+\)/;
+
+/** Bits of search_docs.flags. File and image bits are set from attachments once files exist. */
+export const DocFlag = { link: 1, image: 2, file: 4, signoff: 8 } as const;
+
+/** Flags derived from a message body; the files feature ORs in its own bits (see SearchDoc.flags). */
+export function textFlags(text: string): number {
+  let f = 0;
+  if (linkRe.test(text)) f |= DocFlag.link;
+  if (imageRe.test(text)) f |= DocFlag.image;
+  return f;
+}

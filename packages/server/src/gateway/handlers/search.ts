@@ -1,0 +1,11 @@
+import type { HandlerTable } from '../handlers.ts';
+import { eventsAround } from '../../domain/search/around.ts';
+import { searchDirectory } from '../../domain/search/search-directory.ts';
+import { searchMessages } from '../../domain/search/search-messages.ts';
+
+/** Search and history: each op calls one function in domain/search/. */
+export const searchHandlers: Pick<HandlerTable, 'search.messages' | 'conversation.around' | 'search.directory'> = {
+  'search.messages': async ({ deps, viewer }, i) => searchMessages(deps, viewer, i),
+  'conversation.around': async ({ deps, viewer }, i) => eventsAround(deps, viewer, i),
+  'search.directory': async ({ deps, viewer }, i) => searchDirectory(deps, viewer, i),
+};
