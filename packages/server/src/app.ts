@@ -26,8 +26,7 @@ import { LoginThrottle } from './lib/throttle.ts';
 import { openStore, type Store } from './store/store.ts';
 import { originAllowed, tokenOf } from './gateway/auth.ts';
 import { startOutboundBudget } from './gateway/backpressure.ts';
-import { attachWebSocket, type UpgradeRequest } from './gateway/ws-upgrade.ts';
-import type { WebSocket } from 'ws';
+import { attachWebSocket } from './gateway/ws-upgrade.ts';
 import { Connection } from './gateway/connection.ts';
 import { registerRest } from './gateway/http.ts';
 import { registerExport } from './gateway/export-route.ts';
@@ -129,29 +128,28 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   http.get('/api/openapi.json', async () => openapi);
   await registerDocs(http);
 
+  const connections = new Set<Connection>();
   const upgrades = attachWebSocket(http, {
     path: '/api/v1/ws',
     maxPayload: limits.maxFrameBytes,
     accept: () => !lifecycle.draining,
-    onSocket: (socket, req) => onSocket(socket, req),
+    onSocket: (socket, req) => {
+      if (!originAllowed(req, config)) {
+        socket.close(closeCodes.originNotAllowed, 'origin not allowed');
+        return;
+      }
+      let token: string | null = null;
+      try {
+        token = tokenOf(req);
+      } catch {
+        socket.close(closeCodes.unauthenticated, 'bad authorization header');
+        return;
+      }
+      const conn = new Connection(socket, deps, hub, token);
+      connections.add(conn);
+      socket.on('close', () => connections.delete(conn));
+    },
   });
-  const onSocket = (socket: WebSocket, req: UpgradeRequest) => {
-    if (!originAllowed(req, config)) {
-      socket.close(closeCodes.originNotAllowed, 'origin not allowed');
-      return;
-    }
-    let token: string | null = null;
-    try {
-      token = tokenOf(req);
-    } catch {
-      socket.close(closeCodes.unauthenticated, 'bad authorization header');
-      return;
-    }
-    const conn = new Connection(socket, deps, hub, token);
-    connections.add(conn);
-    socket.on('close', () => connections.delete(conn));
-  };
-  const connections = new Set<Connection>();
   const beat = setInterval(() => {
     for (const c of connections) c.heartbeat();
   }, config.heartbeatMs);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor, Trx } from '../../store/dialect.ts';
-import { commonFilters, toHits, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
+import { commonFilters, selectDocs, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
 import { likeContains, mysqlGrams, mysqlQueryTerms, normalize } from './text.ts';
 
 /**
@@ -47,13 +47,7 @@ export class MysqlSearchIndex implements SearchIndex {
     const grams = q.terms.flatMap(mysqlQueryTerms);
     for (const t of q.terms) where.unshift(sql`d.body like ${likeContains(t)}`);
     if (grams.length) where.unshift(sql`match (d.grams) against (${[...new Set(grams)].join(' ')} in boolean mode)`);
-    const rows = await sql<
-      Record<string, unknown>
-    >`select d.id, d.conversation_id, d.seq, d.ts from search_docs d where ${sql.join(
-      where,
-      sql` and `,
-    )} order by d.id desc limit ${q.limit}`.execute(exec);
-    return toHits(rows.rows);
+    return selectDocs(exec, where, q.limit);
   }
 
   async clear(exec: Executor): Promise<void> {

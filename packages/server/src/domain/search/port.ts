@@ -111,6 +111,17 @@ export function commonFilters(q: IndexQuery): RawBuilder<unknown>[] {
   return out;
 }
 
+/** Newest-first hits from `search_docs d` under these conditions (the PostgreSQL and MySQL indexes). */
+export async function selectDocs(exec: Executor, where: RawBuilder<unknown>[], limit: number): Promise<IndexHit[]> {
+  const rows = await sql<
+    Record<string, unknown>
+  >`select d.id, d.conversation_id, d.seq, d.ts from search_docs d where ${sql.join(
+    where,
+    sql` and `,
+  )} order by d.id desc limit ${limit}`.execute(exec);
+  return toHits(rows.rows);
+}
+
 export function toHits(rows: Record<string, unknown>[]): IndexHit[] {
   return rows.map((r) => ({
     id: Number(r.id),
