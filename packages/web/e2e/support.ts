@@ -12,7 +12,7 @@ import { http, makeUser, startServer, type TestServer, type TestUser } from '../
 export { http, makeUser, startServer, type TestServer, type TestUser };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const webDist = path.resolve(here, '..', 'dist');
+export const webDist = process.env.ENCLAVE_WEB_DIST ?? path.resolve(here, '..', 'dist');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Fail loudly when the client was not built (`npm test` builds it first). */

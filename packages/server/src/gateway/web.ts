@@ -48,9 +48,9 @@ interface Cached {
   gzip: Buffer | null;
 }
 
-/** The default location of the built client, beside the server package. */
+/** The built client: ENCLAVE_WEB_DIST, or beside the server package. */
 export function defaultWebDir(): string {
-  return path.resolve(import.meta.dirname, '..', '..', '..', 'web', 'dist');
+  return process.env.ENCLAVE_WEB_DIST ?? path.resolve(import.meta.dirname, '..', '..', '..', 'web', 'dist');
 }
 
 export function registerWeb(http: FastifyInstance, webDir: string = defaultWebDir()): void {
