@@ -87,7 +87,8 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     writer: new Writer(store, bus, log, {
       maxQueue: config.writerQueueMax,
       maxBatch: 200,
-      concurrency: store.kind === 'sqlite' ? 1 : 4,
+      // SQLite: one batch runs its statements while the previous one's commit reaches the disk.
+      concurrency: store.kind === 'sqlite' ? 2 : 4,
     }),
     now: o.now ?? Date.now,
     org,

@@ -16,7 +16,7 @@ import {
 // pg and mysql2 are loaded only when DATABASE_URL names them (cold start on SQLite loads neither).
 import type pgModule from 'pg';
 import { parse as uuidParse, stringify as uuidStringify } from 'uuid';
-import { InlineSqliteReaderDialect, WorkerSqliteDialect } from './sqlite-driver.ts';
+import { InlineSqliteReaderDialect, InlineSqliteWriterDialect, WorkerSqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 
 export type DialectKind = 'sqlite' | 'postgres' | 'mysql';
@@ -63,10 +63,7 @@ export async function connect(url: string, poolSize: number): Promise<Connection
   if (kind === 'sqlite') {
     const file = url.slice('sqlite:'.length);
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new Kysely<Database>({
-      log,
-      dialect: new WorkerSqliteDialect({ file, readonly: false, connections: 1 }),
-    });
+    const db = new Kysely<Database>({ log, dialect: new InlineSqliteWriterDialect({ file }) });
     const openBulkReader = () =>
       new Kysely<Database>({ log, dialect: new WorkerSqliteDialect({ file, readonly: true, connections: 2 }) });
     const openReader = () => new Kysely<Database>({ log, dialect: new InlineSqliteReaderDialect({ file }) });

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import {
@@ -65,16 +67,6 @@ class WorkerConnection implements DatabaseConnection {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, sql, params });
     });
-  }
-
-  /**
-   * Post a statement that returns nothing without waiting for it (SAVEPOINT / RELEASE inside the
-   * writer's batch): the worker runs statements in order, so the next statement runs after it; if
-   * it failed, the worker refuses every later statement with its error until a ROLLBACK. Saves two
-   * of the ~9 round trips a send costs.
-   */
-  pipeline(sql: string): void {
-    this.worker.postMessage({ id: 0, sql, params: [] });
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
@@ -146,7 +138,7 @@ class WorkerDriver implements Driver {
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    (connection as WorkerConnection).pipeline(`savepoint ${name}`);
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${name}`));
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -154,7 +146,7 @@ class WorkerDriver implements Driver {
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    (connection as WorkerConnection).pipeline(`release ${name}`);
+    await connection.executeQuery(CompiledQuery.raw(`release ${name}`));
   }
 
   async destroy(): Promise<void> {
@@ -162,7 +154,7 @@ class WorkerDriver implements Driver {
   }
 }
 
-/** Kysely dialect for SQLite with every statement off the event loop. */
+/** Kysely dialect for SQLite with every statement off the event loop (heavy reads; checkpoints). */
 export class WorkerSqliteDialect implements Dialect {
   constructor(private readonly opts: { file: string; readonly: boolean; connections: number }) {}
   createAdapter() {
@@ -189,7 +181,7 @@ export class WorkerSqliteDialect implements Dialect {
 class InlineConnection implements DatabaseConnection {
   private readonly cache = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(readonly db: Database.Database) {}
 
   private prepare(sqlText: string): Database.Statement {
     let stmt = this.cache.get(sqlText);
@@ -201,22 +193,30 @@ class InlineConnection implements DatabaseConnection {
     return stmt;
   }
 
-  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+  /** Run one statement now, on this thread; `wrote` tells whether it changed the database. */
+  runSync<R>(compiled: CompiledQuery): { result: QueryResult<R>; wrote: boolean } {
     try {
       const stmt = this.prepare(compiled.sql);
       const params = compiled.parameters.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
-      if (stmt.reader) return { rows: stmt.all(params) as R[] };
+      if (stmt.reader) return { result: { rows: stmt.all(params) as R[] }, wrote: !stmt.readonly };
       const r = stmt.run(params);
-      return { rows: [], numAffectedRows: BigInt(r.changes) };
+      return {
+        result: { rows: [], numAffectedRows: BigInt(r.changes), insertId: BigInt(r.lastInsertRowid) },
+        wrote: r.changes > 0,
+      };
     } catch (e) {
       const err = e as { message: string; code?: string };
       throw new SqliteError(err.message, err.code);
     }
   }
 
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    return this.runSync<R>(compiled).result;
+  }
+
   // eslint-disable-next-line require-yield -- streaming is not used; Kysely requires the method
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error('streaming is not supported by the inline SQLite reader');
+    throw new Error('streaming is not supported by the inline SQLite connection');
   }
 }
 
@@ -256,6 +256,242 @@ export class InlineSqliteReaderDialect implements Dialect {
   }
   createDriver(): Driver {
     return new InlineDriver(this.opts.file);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's introspector takes any database
+  createIntrospector(db: Kysely<any>) {
+    return new SqliteIntrospector(db);
+  }
+  createQueryCompiler() {
+    return new SqliteQueryCompiler();
+  }
+}
+
+/**
+ * Makes committed WAL frames durable: `fdatasync` of the WAL file on libuv's thread pool, so the
+ * event loop never waits for the disk. Commits that arrive while a sync runs share the next one
+ * (the one in flight may have started before their frames were written).
+ */
+class WalSync {
+  private fd: number | null = null;
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+  syncs = 0;
+
+  constructor(private readonly walFile: string) {}
+
+  sync(): Promise<void> {
+    if (!this.running) {
+      this.running = this.once().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    return (this.next ??= this.running.then(() => {
+      this.next = null;
+      return this.sync();
+    }));
+  }
+
+  private once(): Promise<void> {
+    this.syncs++;
+    this.fd ??= fs.openSync(this.walFile, 'r+');
+    const fd = this.fd;
+    return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** One transaction's (or one statement's) hold on the writer's single connection. */
+class WriterLease implements DatabaseConnection {
+  /** Handed to the next caller right after COMMIT, while this one waits for its fsync. */
+  handedOff = false;
+  inTransaction = false;
+  private sliceStart = 0;
+
+  constructor(
+    private readonly conn: InlineConnection,
+    private readonly sync: () => Promise<void>,
+  ) {}
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.handedOff) throw new Error('the transaction has already committed');
+    if (this.inTransaction) {
+      // A long transaction (an import, a reindex) lets sockets and timers run every few milliseconds.
+      if (performance.now() - this.sliceStart > 8) {
+        await yieldToEventLoop();
+        this.sliceStart = performance.now();
+      }
+      return this.conn.runSync<R>(compiled).result;
+    }
+    const { result, wrote } = this.conn.runSync<R>(compiled);
+    if (wrote) await this.sync(); // an autocommitted write is durable before its caller hears of it
+    return result;
+  }
+
+  exec(sqlText: string): void {
+    this.conn.runSync(CompiledQuery.raw(sqlText));
+  }
+
+  begin(): void {
+    this.exec('begin immediate');
+    this.inTransaction = true;
+    this.sliceStart = performance.now();
+  }
+
+  // eslint-disable-next-line require-yield -- streaming is not used; Kysely requires the method
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not supported by the SQLite writer');
+  }
+}
+
+class InlineWriterDriver implements Driver {
+  private conn: InlineConnection | null = null;
+  private wal: WalSync | null = null;
+  private checkpointer: WorkerConnection | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private commitsSinceCheckpoint = 0;
+  private busy = false;
+  private readonly waiters: ((lease: WriterLease) => void)[] = [];
+
+  constructor(private readonly opts: InlineWriterOptions) {}
+
+  get syncs(): number {
+    return this.wal?.syncs ?? 0;
+  }
+
+  async init(): Promise<void> {
+    const db = new Database(this.opts.file, { timeout: 2_000 });
+    db.pragma('journal_mode = WAL');
+    // COMMIT appends to the WAL without fsync; WalSync makes it durable before the commit resolves.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('cache_size = -32000');
+    // Checkpoints (which fsync the database file) run on a worker thread, not in a COMMIT here.
+    db.pragma('wal_autocheckpoint = 0');
+    this.conn = new InlineConnection(db);
+    this.wal = new WalSync(`${this.opts.file}-wal`);
+    this.checkpointer = new WorkerConnection(this.opts.file, false);
+    this.checkpointTimer = setInterval(() => void this.checkpoint(), this.opts.checkpointMs ?? 1_000);
+    this.checkpointTimer.unref();
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (!this.commitsSinceCheckpoint || !this.checkpointer) return;
+    this.commitsSinceCheckpoint = 0;
+    // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
+    await this.checkpointer.run('pragma wal_checkpoint(PASSIVE)', []).catch(() => undefined);
+  }
+
+  private lease(): WriterLease {
+    return new WriterLease(this.conn!, () => {
+      this.commitsSinceCheckpoint++;
+      return this.wal!.sync();
+    });
+  }
+
+  acquireConnection(): Promise<DatabaseConnection> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve(this.lease());
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private handOff(): void {
+    const next = this.waiters.shift();
+    if (next) next(this.lease());
+    else this.busy = false;
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as WriterLease;
+    if (lease.handedOff) return;
+    lease.handedOff = true;
+    this.handOff();
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as WriterLease).begin();
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as WriterLease;
+    lease.exec('commit');
+    lease.inTransaction = false;
+    // The next transaction may run its statements while this one's frames reach the disk.
+    lease.handedOff = true;
+    this.handOff();
+    this.commitsSinceCheckpoint++;
+    await this.wal!.sync();
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as WriterLease;
+    if (lease.handedOff) return; // committed: nothing of it to roll back
+    lease.inTransaction = false;
+    if (this.conn!.db.inTransaction) lease.exec('rollback');
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as WriterLease).exec(`savepoint ${name}`);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as WriterLease).exec(`rollback to ${name}`);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as WriterLease).exec(`release ${name}`);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    await this.checkpointer?.close();
+    this.checkpointer = null;
+    if (this.conn) {
+      try {
+        this.conn.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        /* a reader still holds a snapshot: the next start checkpoints */
+      }
+      this.conn.db.close();
+    }
+    this.wal?.close();
+    this.conn = null;
+  }
+}
+
+export interface InlineWriterOptions {
+  file: string;
+  /** How often the checkpointer thread copies the WAL into the database (ms). */
+  checkpointMs?: number;
+}
+
+/**
+ * Kysely dialect for the SQLite writer, on the event loop. Statements run synchronously on one
+ * read-write handle — microseconds each, no thread hop and no event-loop turn between the
+ * statements of a transaction. One caller holds the connection from BEGIN to COMMIT; the next
+ * waits. Durability is kept off the event loop: `synchronous = NORMAL` makes COMMIT a plain write
+ * to the WAL, and the commit resolves only after a shared `fdatasync` of the WAL file on libuv's
+ * thread pool — so nothing is acknowledged before it is on disk, and a transaction that arrives
+ * meanwhile already runs. Checkpoints run on a worker thread. See decision 0007.
+ */
+export class InlineSqliteWriterDialect implements Dialect {
+  private driver: InlineWriterDriver | null = null;
+  constructor(private readonly opts: InlineWriterOptions) {}
+  /** WAL fsyncs so far (commits share them under load). */
+  get syncs(): number {
+    return this.driver?.syncs ?? 0;
+  }
+  createAdapter() {
+    return new SqliteAdapter();
+  }
+  createDriver(): Driver {
+    return (this.driver = new InlineWriterDriver(this.opts));
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's introspector takes any database
   createIntrospector(db: Kysely<any>) {

@@ -1,4 +1,5 @@
-// One SQLite connection on its own thread, so a slow statement never blocks the event loop.
+// One SQLite connection on its own thread, so a slow statement never blocks the event loop: the
+// heavy readers (whole-table loads, exports, search) and the WAL checkpointer.
 // Plain JavaScript on purpose: worker threads start without the TypeScript loader.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -25,22 +26,8 @@ function prepare(sql) {
 
 const bind = (params) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
-// A pipelined statement (id 0: SAVEPOINT / RELEASE, posted without waiting) that failed poisons the
-// connection: every later statement is refused with its error, unexecuted, until a ROLLBACK — so
-// nothing after it (a COMMIT in particular) can succeed while the caller believes it failed.
-let poisoned = null;
-
 parentPort.on('message', ({ id, sql, params }) => {
-  if (sql === 'rollback') poisoned = null;
-  if (poisoned) {
-    if (id !== 0) parentPort.postMessage({ id, error: poisoned });
-    return;
-  }
   try {
-    if (id === 0) {
-      db.exec(sql);
-      return;
-    }
     const stmt = prepare(sql);
     if (stmt.reader) {
       parentPort.postMessage({ id, rows: stmt.all(bind(params)) });
@@ -49,7 +36,6 @@ parentPort.on('message', ({ id, sql, params }) => {
       parentPort.postMessage({ id, rows: [], changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) });
     }
   } catch (e) {
-    if (id === 0) poisoned = { message: `pipelined statement "${sql}" failed: ${e.message}`, code: e.code };
-    else parentPort.postMessage({ id, error: { message: e.message, code: e.code } });
+    parentPort.postMessage({ id, error: { message: e.message, code: e.code } });
   }
 });
