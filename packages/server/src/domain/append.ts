@@ -3,6 +3,31 @@ import type { ConvBusEvent } from '../bus/bus.ts';
 import { allocateSeq, allocateUseq, type Trx } from '../store/dialect.ts';
 import type { Deps, Outbox } from './deps.ts';
 import { loadRecords, type MessageRecord } from './records.ts';
+import { precompiled } from '../store/precompiled.ts';
+
+const insertEvent = precompiled(
+  (
+    db,
+    conversationId: number,
+    seq: number,
+    type: ConvBusEvent['type'],
+    actorId: number,
+    ts: number,
+    messageSeq: number | null,
+    data: string | null,
+    memberVersion: number,
+  ) =>
+    db.insertInto('events').values({
+      conversation_id: conversationId,
+      seq,
+      type,
+      actor_id: actorId,
+      ts,
+      message_seq: messageSeq,
+      data,
+      member_version: memberVersion,
+    }),
+);
 
 export interface ConvRef {
   id: number;
@@ -64,19 +89,18 @@ export async function appendEvent(
 ): Promise<{ seq: number; ts: number; msgNo: number; memberVersion: number }> {
   const alloc = await allocateSeq(deps.store.kind, trx, conv.id, e.countable ?? false, deps.now());
   const message = e.message ? await e.message(alloc.seq, alloc.ts, alloc.msgNo) : null;
-  await trx
-    .insertInto('events')
-    .values({
-      conversation_id: conv.id,
-      seq: alloc.seq,
-      type: e.type,
-      actor_id: e.actorId,
-      ts: alloc.ts,
-      message_seq: e.messageSeq === undefined ? (message ? message.seq : null) : e.messageSeq,
-      data: e.data ? JSON.stringify(e.data) : null,
-      member_version: alloc.memberVersion,
-    })
-    .execute();
+  await insertEvent.changes(
+    deps.store.kind,
+    trx,
+    conv.id,
+    alloc.seq,
+    e.type,
+    e.actorId,
+    alloc.ts,
+    e.messageSeq === undefined ? (message ? message.seq : null) : e.messageSeq,
+    e.data ? JSON.stringify(e.data) : null,
+    alloc.memberVersion,
+  );
   out.push({
     t: 'conv',
     conversationId: conv.id,

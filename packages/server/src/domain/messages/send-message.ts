@@ -9,8 +9,69 @@ import type { MessageMeta, MessageRecord } from '../records.ts';
 import { newUid, sha256 } from '../../lib/ids.ts';
 import { searchDocOf } from '../search/doc.ts';
 import { uidFromDb, uidToDb } from '../../store/dialect.ts';
+import { precompiled } from '../../store/precompiled.ts';
 
 type Input = z.output<typeof SendInput>;
+
+// The statements of every send, compiled once (store/precompiled.ts).
+const duplicateOf = precompiled((db, senderId: number, clientMsgId: string) =>
+  db
+    .selectFrom('messages')
+    .select(['conversation_id', 'uid', 'seq', 'ts', 'payload_hash'])
+    .where('sender_id', '=', senderId)
+    .where('client_msg_id', '=', clientMsgId),
+);
+const senderMembership = precompiled((db, convId: number, userId: number) =>
+  db
+    .selectFrom('conversations as c')
+    .innerJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', userId))
+    .select([...convColumns.map((c) => `c.${c}` as const), 'm.active', 'm.role', 'm.silenced_until'])
+    .where('c.id', '=', convId),
+);
+const insertMessage = precompiled(
+  (
+    db,
+    conversationId: number,
+    seq: number,
+    uid: unknown,
+    senderId: number,
+    clientMsgId: string,
+    payloadHash: string,
+    kind: 'text' | 'file',
+    content: string,
+    format: 'plain' | 'markdown',
+    meta: string,
+    msgNo: number,
+    ts: number,
+    signoff: number,
+  ) =>
+    db.insertInto('messages').values({
+      conversation_id: conversationId,
+      seq,
+      uid,
+      sender_id: senderId,
+      client_msg_id: clientMsgId,
+      payload_hash: payloadHash,
+      kind,
+      content,
+      format,
+      meta,
+      msg_no: msgNo,
+      ts,
+      edited_at: null,
+      recalled_at: null,
+      recalled_by: null,
+      signoff,
+    }),
+);
+const readOwnMessage = precompiled((db, convId: number, userId: number, seq: number, msgNo: number) =>
+  db
+    .updateTable('members')
+    .set({ read_seq: seq, read_msg_no: msgNo })
+    .where('conversation_id', '=', convId)
+    .where('user_id', '=', userId)
+    .where('read_seq', '<', seq),
+);
 
 /** A file message (domain/files/send-file.ts): the attachment, and its `file_refs` row written in the same commit. */
 export interface FileSend {
@@ -42,12 +103,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input, atta
   const uid = newUid();
   let quote: Quote = { rec: null };
   return deps.writer.run(convId, async (trx, out) => {
-    const dup = await trx
-      .selectFrom('messages')
-      .select(['conversation_id', 'uid', 'seq', 'ts', 'payload_hash'])
-      .where('sender_id', '=', viewer.userId)
-      .where('client_msg_id', '=', input.clientMsgId)
-      .executeTakeFirst();
+    const dup = await duplicateOf.first(kind, trx, viewer.userId, input.clientMsgId);
     if (dup) {
       if (dup.payload_hash !== payloadHash || Number(dup.conversation_id) !== convId)
         throw new EnclaveError('idempotency_conflict');
@@ -73,14 +129,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input, atta
         ...(input.signoff ? { signedUserIds: [] } : {}),
         // Runs under the counter row lock: the checks see every membership change before this seq.
         message: async (seq, ts, msgNo) => {
-          const row = await trx
-            .selectFrom('conversations as c')
-            .innerJoin('members as m', (j) =>
-              j.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', viewer.userId),
-            )
-            .select([...convColumns.map((c) => `c.${c}` as const), 'm.active', 'm.role', 'm.silenced_until'])
-            .where('c.id', '=', convId)
-            .executeTakeFirst();
+          const row = await senderMembership.first(kind, trx, convId, viewer.userId);
           if (!row) throw new EnclaveError('conversation_not_found');
           const conv = toConvRow(row);
           if (!Number(row.active)) throw new EnclaveError('not_a_member');
@@ -111,27 +160,23 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input, atta
             replyTo: input.replyToSeq ?? null,
             ...(attach ? { file: attach.file } : {}),
           };
-          await trx
-            .insertInto('messages')
-            .values({
-              conversation_id: convId,
-              seq,
-              uid: uidToDb(kind, uid),
-              sender_id: viewer.userId,
-              client_msg_id: input.clientMsgId,
-              payload_hash: payloadHash,
-              kind: attach ? 'file' : 'text',
-              content: deps.codec.encode(input.content.text),
-              format: input.content.format,
-              meta: JSON.stringify(meta),
-              msg_no: msgNo,
-              ts,
-              edited_at: null,
-              recalled_at: null,
-              recalled_by: null,
-              signoff: input.signoff ? 1 : 0,
-            })
-            .execute();
+          await insertMessage.changes(
+            kind,
+            trx,
+            convId,
+            seq,
+            uidToDb(kind, uid),
+            viewer.userId,
+            input.clientMsgId,
+            payloadHash,
+            attach ? 'file' : 'text',
+            deps.codec.encode(input.content.text),
+            input.content.format,
+            JSON.stringify(meta),
+            msgNo,
+            ts,
+            input.signoff ? 1 : 0,
+          );
           // The search index moves in the same transaction (the port owns its copy of the text).
           await deps.search.add(
             trx,
@@ -186,13 +231,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input, atta
         .execute();
     if (rec?.mentionAll) await trx.insertInto('mention_all').values({ conversation_id: convId, seq }).execute();
     // Sending means having read everything before: own messages never raise one's unread.
-    await trx
-      .updateTable('members')
-      .set({ read_seq: seq, read_msg_no: rec?.msgNo ?? 0 })
-      .where('conversation_id', '=', convId)
-      .where('user_id', '=', viewer.userId)
-      .where('read_seq', '<', seq)
-      .execute();
+    await readOwnMessage.changes(kind, trx, convId, viewer.userId, seq, rec?.msgNo ?? 0);
     return { messageId: uid as SendResult['messageId'], seq, ts, duplicate: false };
   });
 }
