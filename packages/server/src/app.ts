@@ -134,7 +134,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     path: '/api/v1/ws',
     maxPayload: limits.maxFrameBytes,
     accept: () => !lifecycle.draining,
-    onSocket: (socket, req) => {
+    onSocket: (socket, req, tcp) => {
       if (!originAllowed(req, config)) {
         socket.close(closeCodes.originNotAllowed, 'origin not allowed');
         return;
@@ -146,7 +146,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
         socket.close(closeCodes.unauthenticated, 'bad authorization header');
         return;
       }
-      const conn = new Connection(socket, deps, hub, token);
+      const conn = new Connection(socket, deps, hub, token, tcp);
       connections.add(conn);
       socket.on('close', () => connections.delete(conn));
     },

@@ -24,7 +24,6 @@ export class Writer {
   private queue: Job[] = [];
   private running = 0;
   private scheduled = false;
-  private spId = 0;
   stats = { batches: 0, jobs: 0, maxBatch: 0 };
   /** Metrics: each committed batch's duration (gateway/metrics.ts). */
   onBatch: ((ms: number, jobs: number) => void) | null = null;
@@ -77,7 +76,9 @@ export class Writer {
     try {
       trx = await this.store.db.startTransaction().execute();
       for (const job of batch) {
-        const sp = `sp${++this.spId % 1_000_000}`;
+        // Jobs run one after another, never nested: one name serves them all, and the three
+        // statements stay prepared (a fresh name per job would be parsed, and cached, every time).
+        const sp = 'job';
         const out: Outbox = [];
         const spTrx = await trx.savepoint(sp).execute();
         try {

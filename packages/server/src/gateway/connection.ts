@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { Socket } from 'node:net';
 import {
   AuthFrameData,
   ClientFrame,
@@ -17,6 +18,7 @@ import { checkAccess } from './http.ts';
 import type { Hub, HubSocket } from './hub.ts';
 import type { PresenceSocket } from '../domain/presence/presence.ts';
 import { toErrorBody } from './errors.ts';
+import { corkForThisTurn } from './coalesce.ts';
 
 /** Outbound bytes a socket may have queued before volatile frames are dropped (closing: config). */
 const VOLATILE_DROP_BYTES = 1 << 20;
@@ -49,6 +51,8 @@ export class Connection implements HubSocket, PresenceSocket {
     private readonly deps: Deps,
     private readonly hub: Hub,
     token: string | null,
+    /** The TCP socket under `ws`, when known: writes to it are coalesced per event-loop turn. */
+    private readonly tcp: Socket | null = null,
   ) {
     this.authTimer = setTimeout(() => {
       if (!this.authed) this.ws.close(closeCodes.authTimeout, 'authentication timeout');
@@ -180,7 +184,9 @@ export class Connection implements HubSocket, PresenceSocket {
   }
 
   private raw(frame: string) {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.tcp) corkForThisTurn(this.tcp);
+    this.ws.send(frame);
   }
 
   sendDurable(frame: string): void {

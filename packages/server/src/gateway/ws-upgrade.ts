@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { fastifyCookie } from '@fastify/cookie';
@@ -23,7 +24,8 @@ export function attachWebSocket(
     path: string;
     maxPayload: number;
     accept: () => boolean;
-    onSocket: (ws: WebSocket, req: UpgradeRequest) => void;
+    /** `socket`: the connection under the WebSocket (the writes to it are coalesced per turn). */
+    onSocket: (ws: WebSocket, req: UpgradeRequest, socket: Socket) => void;
   },
 ): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false });
@@ -38,10 +40,14 @@ export function attachWebSocket(
     if (!opts.accept()) return refuse(socket, '503 Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => {
       const cookieHeader = req.headers.cookie;
-      opts.onSocket(ws, {
-        headers: req.headers,
-        cookies: cookieHeader ? (fastifyCookie.parse(cookieHeader) as Record<string, string | undefined>) : {},
-      });
+      opts.onSocket(
+        ws,
+        {
+          headers: req.headers,
+          cookies: cookieHeader ? (fastifyCookie.parse(cookieHeader) as Record<string, string | undefined>) : {},
+        },
+        socket as Socket,
+      );
     });
   };
   http.server.on('upgrade', onUpgrade);
