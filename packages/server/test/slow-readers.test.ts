@@ -74,6 +74,10 @@ describe('slow readers', () => {
         true,
       );
 
+      const metrics = await http<string>(srv, 'GET', '/metrics');
+      expect(metrics.body).toMatch(/^enclave_slow_readers_closed_total\{[^}]*\} 1$/m);
+      expect(metrics.body).toMatch(/^enclave_slow_readers_cut_total\{[^}]*\} 0$/m);
+
       // Back again: sync brings the conversation up to the last message — nothing was lost.
       const again = await WsClient.connect(srv, slowUser.token, { sync: false });
       const r = await again.call('conversation.events', { conversationId: conv, before: last + 1, limit: 5 });
@@ -107,6 +111,9 @@ describe('slow readers', () => {
       expect(closes.filter((c) => c !== null).length).toBeGreaterThan(0);
       for (const c of closes) if (c) expect(c.code).not.toBe(4008);
       expect(fast.closed).toBeNull();
+      const metrics = await http<string>(srv, 'GET', '/metrics');
+      const cut = Number(/^enclave_slow_readers_cut_total\{[^}]*\} (\d+)$/m.exec(metrics.body)?.[1]);
+      expect(cut).toBeGreaterThanOrEqual(closes.filter((c) => c !== null).length);
       const pong = await fast.request('ping', {});
       expect(pong.ok).toBe(true);
       fast.ws.close();

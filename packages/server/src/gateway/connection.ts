@@ -218,6 +218,8 @@ export class Connection implements HubSocket, PresenceSocket {
       return;
     }
     this.overflowed = true;
+    if (hard) this.hub.stats.slowCut++;
+    else this.hub.stats.slowClosed++;
     this.deps.log.warn({ user: this.viewer?.uid, buffered: this.ws.bufferedAmount, hard }, 'slow reader dropped');
     if (hard) this.ws.terminate();
     else this.close(closeCodes.overflow, 'overflow', JSON.stringify({ ev: 'closing', data: { reason: 'overflow' } }));

@@ -22,7 +22,8 @@ export interface HubSocket {
 export class Hub {
   private readonly byUser = new Map<number, Set<HubSocket>>();
   private readonly byFocus = new Map<number, Set<HubSocket>>();
-  stats = { delivered: 0, events: 0 };
+  /** `slowClosed`/`slowCut`: slow readers closed with 4008 / terminated by the outbound budget. */
+  stats = { delivered: 0, events: 0, slowClosed: 0, slowCut: 0 };
   /** Metrics: ms from an event's commit time to its frames being handed to this node's sockets. */
   onFanout: ((ms: number) => void) | null = null;
 

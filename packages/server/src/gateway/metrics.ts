@@ -98,6 +98,16 @@ function build(pc: typeof import('prom-client'), s: MetricsSources, loop: Interv
     () => s.deps.writer.stats.jobs,
   );
   fromStats('enclave_write_batches_total', 'Group-commit transactions.', () => s.deps.writer.stats.batches);
+  fromStats(
+    'enclave_slow_readers_closed_total',
+    'Sockets closed with 4008 overflow: their queue passed ENCLAVE_SOCKET_QUEUE_MAX_MB (the client resyncs).',
+    () => s.hub.stats.slowClosed,
+  );
+  fromStats(
+    'enclave_slow_readers_cut_total',
+    'Sockets terminated because all queues together passed ENCLAVE_OUTBOUND_BUDGET_MB (the client resyncs).',
+    () => s.hub.stats.slowCut,
+  );
   fromStats('enclave_events_total', 'Conversation events fanned out by this node.', () => s.hub.stats.events);
   fromStats(
     'enclave_frames_out_total',
