@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { Executor, Trx } from '../../store/dialect.ts';
 import { commonFilters, toHits, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
 import { bigramText, charLength, ftsQuote, normalize, segments } from './text.ts';
@@ -10,17 +10,20 @@ import { bigramText, charLength, ftsQuote, normalize, segments } from './text.ts
  *   characters, which a trigram index cannot answer (measured in docs/benchmarks.md).
  * The driving table is an FTS5 table walked by rowid descending, so "newest first" stops at the page.
  */
+const ADD_DOC = 'insert into search_docs (conversation_id, seq, sender_id, ts, flags) values (?, ?, ?, ?, ?)';
+const ADD_TRIGRAMS = 'insert into search_fts (rowid, body) values (last_insert_rowid(), ?)';
+const ADD_BIGRAMS = 'insert into search_bi (rowid, grams) values (last_insert_rowid(), ?)';
+
 export class SqliteSearchIndex implements SearchIndex {
   readonly kind = 'sqlite' as const;
 
   async add(trx: Trx, doc: SearchDoc): Promise<void> {
     const body = normalize(doc.text);
-    await sql`insert into search_docs (conversation_id, seq, sender_id, ts, flags) values (${doc.conversationId}, ${doc.seq}, ${doc.senderId}, ${doc.ts}, ${doc.flags})`.execute(
-      trx,
-    );
+    // Fixed SQL on every send: handed to the driver as is, without building it through Kysely.
+    await trx.executeQuery(CompiledQuery.raw(ADD_DOC, [doc.conversationId, doc.seq, doc.senderId, doc.ts, doc.flags]));
     // last_insert_rowid() is the new search_docs.id; after the first insert it is the FTS rowid, the same value.
-    await sql`insert into search_fts (rowid, body) values (last_insert_rowid(), ${body})`.execute(trx);
-    await sql`insert into search_bi (rowid, grams) values (last_insert_rowid(), ${bigramText(body)})`.execute(trx);
+    await trx.executeQuery(CompiledQuery.raw(ADD_TRIGRAMS, [body]));
+    await trx.executeQuery(CompiledQuery.raw(ADD_BIGRAMS, [bigramText(body)]));
   }
 
   async update(trx: Trx, doc: SearchDoc): Promise<void> {
