@@ -14,6 +14,7 @@
  * It asserts nothing about speed.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { WebSocket } from 'ws';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -44,6 +45,7 @@ import type {
   StepData,
   WorkerStats,
 } from './worker.ts';
+import { buildBundle, freshBundle } from '../packages/server/scripts/bundle.mjs';
 import { openSeeder, seedDirect, seedGroup, seedMessages, seedUsers, type BulkUser, type SeededConv } from './seed.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,7 +55,7 @@ const RESULTS = path.join(ROOT, 'bench', 'results');
 
 const { positional, flags } = parseArgs(process.argv.slice(2));
 const scenario = positional[0] ?? '';
-const SCENARIOS = ['idle', 'p2p', 'muc', 'history', 'coldstart'] as const;
+const SCENARIOS = ['idle', 'p2p', 'muc', 'history', 'coldstart', 'slow'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const str = (k: string, d: string, fl: Flags = flags) => (typeof fl[k] === 'string' ? (fl[k] as string) : d);
@@ -72,6 +74,11 @@ const LOG_LEVEL = str('log-level', 'warn'); // the peer runs ejabberd at `loglev
 const CPU_PROF = flags['cpu-prof'] === true;
 /** idle: write a heap snapshot of the server after each step (summarise with bench/heap-top.ts). */
 const HEAP_SNAPSHOT = flags['heap-snapshot'] === true;
+/**
+ * The server runs as `npm start` runs it: from the prebuilt bundle (built here first when missing
+ * or stale). `--from-source` runs the TypeScript sources through tsx instead.
+ */
+const FROM_SOURCE = flags['from-source'] === true;
 
 /* ================================================================ hard limit and cleanup */
 
@@ -225,6 +232,8 @@ async function startServer(t: Target, tag: string): Promise<ServerProc> {
     ENCLAVE_BUS_FAULTS: str('bus-faults', '0'),
   };
   delete env.NODE_OPTIONS;
+  if (FROM_SOURCE) env.ENCLAVE_FROM_SOURCE = '1';
+  else delete env.ENCLAVE_FROM_SOURCE;
   if (t.url) env.DATABASE_URL = t.url;
   else delete env.DATABASE_URL;
   // --cpu-prof is refused in NODE_OPTIONS: it goes on the server's own command line.
@@ -1032,9 +1041,238 @@ async function coldstart(fl: Flags): Promise<Outcome> {
   return { scenario: 'coldstart', params: { runs, messages }, result: { rows }, text, problems };
 }
 
+/* ================================================================ slow consumers */
+
+/** Connect with a token, answer hello with a sync, resolve with the sync reply's data. */
+function slowConnect(port: number, token: string): Promise<{ ws: WebSocket; sync: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${HOST}:${port}/api/v1/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+      handshakeTimeout: 30_000,
+    });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error('login timeout (30 s)'));
+    }, 30_000);
+    const onMessage = (d: Buffer) => {
+      const text = d.toString();
+      if (text.includes('"ev":"hello"'))
+        ws.send(JSON.stringify({ op: 'sync', ref: 's', data: { eventsPerConversation: 0 } }));
+      else if (text.startsWith('{"ref":"s"')) {
+        clearTimeout(timer);
+        ws.off('message', onMessage);
+        const r = JSON.parse(text) as { ok: boolean; data: Record<string, unknown> };
+        if (r.ok) resolve({ ws, sync: r.data });
+        else reject(new Error(`sync refused: ${text.slice(0, 200)}`));
+      }
+    };
+    ws.on('message', onMessage);
+    ws.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * Slow consumers: `readers` members of one group stop reading their sockets while a sender floods
+ * the group. The server must not grow without bound: each socket's queue is capped
+ * (ENCLAVE_SOCKET_QUEUE_MAX_MB → close 4008 after what is queued) and all queues together
+ * (ENCLAVE_OUTBOUND_BUDGET_MB → the largest are terminated). Then the readers come back: each
+ * reconnects with its token and its sync reports the group's last seq — nothing durable lost.
+ */
+async function slow(fl: Flags): Promise<Outcome> {
+  const N = num('readers', 1000, fl);
+  const secs = num('secs', 20, fl);
+  const bytes = Math.min(9_000, num('bytes', 4000, fl));
+  const inflight = num('inflight', 8, fl);
+  const returnSecs = num('return-secs', 120, fl);
+  const t = await freshTarget();
+  const seeder = await openSeeder(t.seedUrl);
+  const S = num('senders', 10, fl);
+  const users = await seedUsers(seeder, N + 1 + S, 'slow');
+  const conv = await seedGroup(seeder, users);
+  await seeder.close();
+  const srv = await startServer(t, 'slow');
+  const problems: string[] = [];
+  const readers: WebSocket[] = [];
+  const rss: { t: number; mb: number }[] = [];
+  let sent = 0;
+  let lastSeq = 0;
+  let resynced = 0;
+  let resyncFailed = 0;
+  let firstResyncError: string | null = null;
+  const t0 = nowMs();
+  const sampler = setInterval(() => rss.push({ t: (nowMs() - t0) / 1000, mb: procRssMB(srv.pid) }), 250);
+  try {
+    const baseMB = procRssMB(srv.pid);
+    for (let i = 1; i <= N; i += 100)
+      await Promise.all(
+        users.slice(i, Math.min(N + 1, i + 100)).map(async (u) => {
+          const { ws } = await slowConnect(srv.port, u.token);
+          ws.on('error', () => undefined);
+          // Stop reading (ws's own pause: a paused raw socket would be resumed by ws): the kernel
+          // buffers fill, then the server's queue for this socket.
+          ws.pause();
+          readers.push(ws);
+        }),
+      );
+    const onlineMB = procRssMB(srv.pid);
+    log(`slow: ${readers.length} readers online and not reading; server RSS ${f(baseMB)} → ${f(onlineMB)} MB`);
+
+    // Senders are group members of their own (they read what they get); each stays under the
+    // per-socket frame rate (50/s) at 40 messages/s.
+    const senders = await Promise.all(
+      users.slice(N + 1).map(async (u) => ({ ws: (await slowConnect(srv.port, u.token)).ws, inFlight: 0 })),
+    );
+    const body = 'S'.repeat(bytes);
+    let sendError: string | null = null;
+    await new Promise<void>((resolve) => {
+      const deadline = nowMs() + secs * 1000;
+      for (const sd of senders)
+        sd.ws.on('message', (d: Buffer) => {
+          const text = d.toString('utf8', 0, 300);
+          if (!text.startsWith('{"ref":')) return;
+          sd.inFlight--;
+          const m = /"seq":(\d+)/.exec(text);
+          if (m) lastSeq = Math.max(lastSeq, Number(m[1]));
+          else sendError ??= text;
+        });
+      const tick = setInterval(() => {
+        const open = nowMs() < deadline && !sendError;
+        for (const sd of senders) {
+          if (!open || sd.inFlight >= inflight) continue;
+          sd.inFlight++;
+          const n = ++sent;
+          sd.ws.send(
+            JSON.stringify({
+              op: 'message.send',
+              ref: n,
+              data: {
+                conversationId: conv,
+                clientMsgId: `slow-${n}`,
+                content: { text: `${n} ${body}`, format: 'plain' },
+              },
+            }),
+          );
+        }
+        if (!open && senders.every((sd) => sd.inFlight === 0)) {
+          clearInterval(tick);
+          resolve();
+        }
+      }, 25);
+    });
+    if (sendError) problems.push(`slow: a send failed: ${sendError}`);
+    await sleep(2000); // the budget sweep runs every second
+    const afterMB = procRssMB(srv.pid);
+    // What the server did to the slow readers (a paused client cannot see its own close).
+    const metrics = await (await fetch(`http://${HOST}:${srv.port}/metrics`)).text();
+    const counter = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const closedOverflow = counter('enclave_slow_readers_closed_total');
+    const cutByBudget = counter('enclave_slow_readers_cut_total');
+    log(
+      `slow: ${sent} messages of ${bytes} B sent (last seq ${lastSeq}); the server closed ${closedOverflow} (4008) and cut ${cutByBudget} (budget)`,
+    );
+
+    // The readers come back: every one reconnects with its token and syncs.
+    const back0 = nowMs();
+    for (const r of readers) r.terminate();
+    for (let i = 1; i <= N; i += 100)
+      await Promise.all(
+        users.slice(i, Math.min(N + 1, i + 100)).map(async (u) => {
+          try {
+            const { ws, sync } = await slowConnect(srv.port, u.token);
+            const convs = (sync.conversations ?? []) as { conversation: { id: string; lastSeq: number } }[];
+            const g = convs.find((c) => c.conversation.id === conv);
+            if (g && g.conversation.lastSeq >= lastSeq) resynced++;
+            else {
+              resyncFailed++;
+              firstResyncError ??= `group lastSeq ${g?.conversation.lastSeq ?? 'missing'} < ${lastSeq}`;
+            }
+            ws.close();
+          } catch (e) {
+            resyncFailed++;
+            firstResyncError ??= (e as Error).message;
+          }
+          if (nowMs() - back0 > returnSecs * 1000) throw new Error('readers did not come back in time');
+        }),
+      );
+    const backSecs = (nowMs() - back0) / 1000;
+    for (const sd of senders) sd.ws.close();
+    clearInterval(sampler);
+    const peakMB = Math.max(...rss.map((r) => r.mb));
+    if (resyncFailed) problems.push(`slow: ${resyncFailed} readers did not resync (${firstResyncError})`);
+    const row = {
+      readers: N,
+      messages: sent,
+      message_bytes: bytes,
+      offered_mb: (sent * bytes * N) / 1024 / 1024,
+      rss_base_mb: baseMB,
+      rss_online_mb: onlineMB,
+      rss_peak_mb: peakMB,
+      rss_after_mb: afterMB,
+      closed_overflow: closedOverflow,
+      cut_by_budget: cutByBudget,
+      resynced,
+      back_secs: backSecs,
+    };
+    const text = [
+      `### Slow consumers: ${N} group members stop reading while ${S} senders flood the group (${secs} s, ${bytes}-byte messages, 40 msg/s per sender)`,
+      '',
+      table(
+        [
+          'readers',
+          'messages',
+          'offered to readers MB',
+          'RSS before MB',
+          'RSS online MB',
+          'RSS peak MB',
+          'RSS after MB',
+          'closed 4008',
+          'cut by budget',
+          'not dropped',
+          'resynced on return',
+          'return s',
+        ],
+        [
+          [
+            N,
+            sent,
+            f(row.offered_mb, 0),
+            f(baseMB),
+            f(onlineMB),
+            f(peakMB),
+            f(afterMB),
+            row.closed_overflow,
+            row.cut_by_budget,
+            N - row.closed_overflow - row.cut_by_budget,
+            `${resynced}/${N}`,
+            f(backSecs),
+          ],
+        ],
+      ),
+      '',
+      'Server limits: ENCLAVE_SOCKET_QUEUE_MAX_MB (default 8) per socket, ENCLAVE_OUTBOUND_BUDGET_MB (default 256) for all; "closed 4008" and "cut by budget" are the server’s own counters (`/metrics`: enclave_slow_readers_closed_total, enclave_slow_readers_cut_total) — a reader that does not read cannot see its close. "Resynced on return": every reader reconnected with its token and its sync showed the group at the last seq sent.',
+    ].join('\n');
+    return {
+      scenario: 'slow',
+      params: { readers: N, senders: S, secs, bytes, inflight },
+      result: { ...row, rss },
+      text,
+      problems,
+    };
+  } finally {
+    clearInterval(sampler);
+    for (const r of readers) r.terminate();
+    await srv.stop();
+    await t.drop();
+  }
+}
+
 /* ================================================================ main */
 
-const RUNNERS: Record<Scenario, (fl: Flags) => Promise<Outcome>> = { idle, p2p, muc, history, coldstart };
+const RUNNERS: Record<Scenario, (fl: Flags) => Promise<Outcome>> = { idle, p2p, muc, history, coldstart, slow };
 
 /** The same code paths at tiny scale (bench:smoke). */
 const SMOKE: Record<Scenario, Flags> = {
@@ -1044,6 +1282,7 @@ const SMOKE: Record<Scenario, Flags> = {
   muc: { sizes: '20,50', msgs: '3', 'pause-ms': '50', workers: '2' },
   history: { messages: '10000', convs: '100', queries: '50', 'back-convs': '5', 'back-pages': '5' },
   coldstart: { runs: '2' },
+  slow: { readers: '20', secs: '4', 'return-secs': '20' },
 };
 
 async function main(): Promise<number> {
@@ -1065,6 +1304,8 @@ async function main(): Promise<number> {
   runDir = path.join(RESULTS, `${stamp}-${scenario}`);
   fs.mkdirSync(runDir, { recursive: true });
   log(`${scenario}: ${env.cpu}, ${env.mem_gib} GiB, load average ${env.loadavg_at_start.join(' ')}; logs in ${runDir}`);
+  if (!FROM_SOURCE && !freshBundle()) log(`server bundle built in ${await buildBundle()} ms`);
+  log(`server runs from ${FROM_SOURCE ? 'the sources (tsx)' : 'the bundle'}`);
   const problems: string[] = [];
   const texts: string[] = [];
   for (const name of names) {

@@ -19,6 +19,7 @@ export const fileLimits = {
   /** Images larger than this many pixels get no thumbnail (decompression bombs). */
   maxImagePixels: 100_000_000,
   groupFilesPageMax: 200,
+  recentFilesPageMax: 200,
 } as const;
 
 /** Where tus uploads go; `GET /api/v1/files/:fileId/content` etc. are plain HTTP routes. */
@@ -78,6 +79,16 @@ export const GroupFile = z.object({
   sentAt: Timestamp,
 });
 export type GroupFile = z.infer<typeof GroupFile>;
+
+/** A file in any of my conversations (the Files view): the group-file row plus where it was sent. */
+export const RecentFile = GroupFile.extend({
+  conversation: z.object({
+    id: ConversationId,
+    kind: z.enum(['direct', 'group', 'self']),
+    name: z.string().describe('the group name, or the other person for a direct chat'),
+  }),
+});
+export type RecentFile = z.infer<typeof RecentFile>;
 
 const op = <I extends z.ZodType, O extends z.ZodType>(d: OpDef<I, O>): OpDef<I, O> => d;
 const Ok = z.object({ ok: z.literal(true) });
@@ -162,6 +173,21 @@ export const fileOps = {
     http: { method: 'DELETE', path: '/api/v1/conversations/:conversationId/files/:seq' },
     input: z.object({ conversationId: ConversationId, seq: z.coerce.number().pipe(Seq) }),
     output: Ok,
+  }),
+  'files.recent': op({
+    summary:
+      'Files in all my conversations, newest first: only conversations I am an active member of, only messages I may see (not recalled, not removed); searchable by name, paged by cursor.',
+    auth: 'user',
+    http: { method: 'GET', path: '/api/v1/files/recent' },
+    input: z.object({
+      q: z.string().trim().max(100).default(''),
+      limit: z.coerce.number().int().min(1).max(fileLimits.recentFilesPageMax).default(50),
+      cursor: z.string().max(200).optional().describe('nextCursor of the previous page'),
+    }),
+    output: z.object({
+      items: z.array(RecentFile),
+      nextCursor: z.string().nullable().describe('null on the last page'),
+    }),
   }),
   'admin.filePolicy.set': op({
     summary: 'Set the file policy (size limit, allowed and blocked types). Enforced by the server on every upload.',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorCodes } from './errors.ts';
 import { ops, type OpDef } from './ops.ts';
+import { exportRoute } from './search.ts';
 
 const toSchema = (s: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
@@ -52,6 +53,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
       },
     };
   }
+  paths[exportRoute.path.replace(/:([A-Za-z]+)/g, '{$1}')] = { get: exportOperation() };
   return {
     openapi: '3.0.3',
     info: {
@@ -82,6 +84,32 @@ export function buildOpenApi(version: string): Record<string, unknown> {
             },
           },
         },
+      },
+    },
+  };
+}
+
+/** The conversation export: a streamed download rather than an op, described beside the ops. */
+function exportOperation(): Record<string, unknown> {
+  const input = toSchema(exportRoute.input, 'input') as { properties: Record<string, unknown> };
+  const file = { schema: { type: 'string', format: 'binary' } };
+  return {
+    operationId: 'conversation.export',
+    summary: exportRoute.summary,
+    tags: ['conversation'],
+    security: [{ bearer: [] }, { cookie: [] }],
+    parameters: [
+      { name: 'conversationId', in: 'path', required: true, schema: input.properties.conversationId },
+      { name: 'format', in: 'query', required: false, schema: input.properties.format },
+    ],
+    responses: {
+      '200': {
+        description: 'The export as an attachment (Content-Disposition carries the file name).',
+        content: { 'text/html': file, 'application/json': file, 'text/csv': file },
+      },
+      default: {
+        description: 'Error',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       },
     },
   };

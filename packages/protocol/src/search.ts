@@ -84,6 +84,17 @@ export const searchOps = {
     }),
     output: AroundResult,
   }),
+  'conversation.seqAt': op({
+    summary:
+      'Jump to a date: the first event at or after a time that I may see, or null when there is none (history calendar).',
+    auth: 'user',
+    http: { method: 'GET', path: '/api/v1/conversations/:conversationId/seq-at' },
+    input: z.object({
+      conversationId: ConversationId,
+      ts: z.coerce.number().int().min(0).describe('a time in ms since the epoch (e.g. the start of a local day)'),
+    }),
+    output: z.object({ seq: Seq.nullable() }),
+  }),
   'search.directory': op({
     summary: 'Find people (name, pinyin, phone, department) and my groups (name, pinyin full and initials) at once.',
     auth: 'user',

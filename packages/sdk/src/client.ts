@@ -269,6 +269,41 @@ export class EnclaveClient extends TypedEmitter<ClientEvents> {
     return searchAround((op, input) => this.call(op, input), conversationId, seq, limit);
   }
 
+  /**
+   * Jump to a message: load the page around `seq` into the timeline as a window (older pages load
+   * with `loadHistory`, newer ones with `loadNewer` until it meets the live tail). Fires `state`.
+   * Throws EnclaveError `message_not_found`, `conversation_not_found`, `server_busy`.
+   */
+  async loadAround(conversationId: ConversationId, seq: number, limit = 50): Promise<AroundResult> {
+    if (!this.current.conversations[conversationId]) throw new EnclaveError('conversation_not_found');
+    const range = await this.searchAround(conversationId, seq, limit);
+    this.dispatch({ type: 'range.around', range });
+    return range;
+  }
+
+  /**
+   * After a jump: load the next page newer than the window, towards the live tail. Returns whether
+   * unloaded messages remain between them. Fires `state`. Throws EnclaveError
+   * `conversation_not_found`, `server_busy`.
+   */
+  async loadNewer(conversationId: ConversationId, limit = 50): Promise<boolean> {
+    const view = this.current.conversations[conversationId];
+    if (!view) throw new EnclaveError('conversation_not_found');
+    if (!view.gap) return false;
+    const after = view.gap.from - 1;
+    const range = await this.call('conversation.events', { conversationId, after, limit });
+    this.dispatch({ type: 'range.newer', range, after });
+    return this.current.conversations[conversationId]?.gap != null;
+  }
+
+  /**
+   * Jump to a date: the seq of the first event at or after `ts` that I may see, or null. Fires
+   * nothing. Throws EnclaveError `conversation_not_found`, `server_busy`.
+   */
+  async seqAt(conversationId: ConversationId, ts: number): Promise<number | null> {
+    return (await this.call('conversation.seqAt', { conversationId, ts })).seq;
+  }
+
   /** People and my groups matching `q` (name, pinyin, department). Throws EnclaveError `server_busy`. */
   searchDirectory(q: string, limit = 10): Promise<OpOutput<'search.directory'>> {
     return this.call('search.directory', { q, limit });

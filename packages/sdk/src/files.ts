@@ -28,6 +28,8 @@ export interface UploadFileOptions {
   /** Waits between automatic retries after a network error (ms). */
   retryDelays?: number[];
   onProgress?: (p: TransferProgress) => void;
+  /** After each PATCH the server accepted: the bytes it now holds (what a resume continues from). */
+  onChunkComplete?: (confirmed: number, total: number) => void;
 }
 
 /**
@@ -62,6 +64,7 @@ export class FileUpload {
       removeFingerprintOnSuccess: true,
       headers: o.token ? { Authorization: `Bearer ${o.token}` } : {},
       onProgress: (sent, total) => this.progress(sent, total),
+      onChunkComplete: (_chunk, accepted, total) => o.onChunkComplete?.(accepted, total),
       onSuccess: ({ lastResponse }) => {
         const id = lastResponse.getHeader(FILE_ID_HEADER);
         if (id) this.resolve(id as FileId);

@@ -304,3 +304,79 @@ describe('reduce', () => {
     }
   });
 });
+
+describe('jump to a message far back (range.around, range.newer)', () => {
+  const span = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  /** C1 has 100 messages; sync brought the newest two, 5 unread. */
+  const far = apply(
+    initialState,
+    { type: 'session.started', me: ME },
+    sync(conversation({ lastSeq: 100, unread: 5, readSeq: 95 }), [created(99), created(100)]),
+  );
+  const around = (seqs: number[], more: { hasMore?: boolean; hasMoreAfter?: boolean } = {}): Action => ({
+    type: 'range.around',
+    range: {
+      ...range(
+        seqs.map((s) => created(s)),
+        { headSeq: 100, hasMore: more.hasMore ?? true },
+      ),
+      anchorSeq: seqs[Math.floor(seqs.length / 2)]!,
+      hasMoreAfter: more.hasMoreAfter ?? true,
+    },
+  });
+  const newer = (after: number, seqs: number[], hasMore: boolean): Action => ({
+    type: 'range.newer',
+    after,
+    range: range(
+      seqs.map((s) => created(s)),
+      { headSeq: 100, hasMore },
+    ),
+  });
+  const gapOf = (s: ClientState) => s.conversations[C1]!.gap;
+
+  it('keeps the window beside the live tail with a gap between, without touching unread', () => {
+    const s = apply(far, around(span(40, 44)));
+    expect(project(s).c1).toMatchObject({ head: 100, loadedFrom: 40, unread: 5, msgs: msgs(...span(40, 44), 99, 100) });
+    expect(gapOf(s)).toEqual({ from: 45, to: 98 });
+    // Live messages still arrive at the tail; an edit of a message in the gap is not shown alone.
+    const live = apply(s, ev(created(101)), ev(replacing('message.edited', 102, message(60))));
+    expect(project(live).c1).toMatchObject({ head: 102, unread: 6, msgs: msgs(...span(40, 44), 99, 100, 101) });
+  });
+
+  it('pages newer until the gap closes; older pages extend the window down', () => {
+    let s = apply(far, around(span(40, 44)), newer(44, span(45, 70), true));
+    expect(gapOf(s)).toEqual({ from: 71, to: 98 });
+    // A page that answers to a gap that has moved on is ignored.
+    expect(apply(s, newer(44, span(45, 70), true))).toBe(s);
+    s = apply(s, newer(70, span(71, 99), true));
+    expect(gapOf(s)).toBeNull();
+    expect(project(s).c1).toMatchObject({ head: 100, unread: 5, msgs: msgs(...span(40, 100)) });
+    s = apply(s, {
+      type: 'range.loaded',
+      range: range(
+        span(30, 39).map((n) => created(n)),
+        { hasMore: true },
+      ),
+      before: 40,
+    });
+    expect(project(s).c1).toMatchObject({ loadedFrom: 30, msgs: msgs(...span(30, 100)) });
+  });
+
+  it('joins a window that touches the tail, and drops an earlier window on a second jump', () => {
+    const touching = apply(far, around(span(90, 98)));
+    expect(gapOf(touching)).toBeNull();
+    expect(project(touching).c1).toMatchObject({ loadedFrom: 90, msgs: msgs(...span(90, 100)) });
+    const reachesHead = apply(far, around(span(60, 70), { hasMoreAfter: false }));
+    expect(gapOf(reachesHead)).toBeNull();
+    const twice = apply(far, around(span(40, 44)), around(span(10, 14)));
+    expect(gapOf(twice)).toEqual({ from: 15, to: 98 });
+    expect(project(twice).c1).toMatchObject({ loadedFrom: 10, msgs: msgs(...span(10, 14), 99, 100) });
+    // A jump overlapping the current window grows it.
+    const overlap = apply(far, around(span(40, 44)), around(span(43, 50)));
+    expect(gapOf(overlap)).toEqual({ from: 51, to: 98 });
+    expect(project(overlap).c1).toMatchObject({ loadedFrom: 40, msgs: msgs(...span(40, 50), 99, 100) });
+    // At the floor of the visible history the window starts at minSeq.
+    const floor = apply(far, around(span(3, 8), { hasMore: false }));
+    expect(project(floor).c1).toMatchObject({ loadedFrom: 1, msgs: msgs(...span(3, 8), 99, 100) });
+  });
+});

@@ -1,7 +1,7 @@
 import { Conversation, Message, type ConvEvent, type UserEvent } from '@enclave/protocol';
 import { cursorAdd, cursorHas, cursorRaise } from './seq-cursor.ts';
 import type { Action, ClientState, ConversationView, PendingEcho } from './state.ts';
-import { applyConvEvent, findMessage, mergeSnapshot, upsertMessage } from './timeline.ts';
+import { applyConvEvent, findMessage, mergeSnapshot, narrowGap, openWindow, upsertMessage } from './timeline.ts';
 
 /*
  * The client state as a pure function of the actions applied to it (STYLE 11): no sockets, no
@@ -120,6 +120,29 @@ function applyRange(state: ClientState, action: Extract<Action, { type: 'range.l
   return next;
 }
 
+/** A jump: the page around a message becomes a window of the timeline (see `openWindow`). */
+function applyAround(state: ClientState, action: Extract<Action, { type: 'range.around' }>): ClientState {
+  const { range } = action;
+  const view = state.conversations[range.conversationId];
+  if (!view || range.events.length === 0) return state;
+  const seqs = range.events.map((e) => e.seq);
+  const floor = Math.max(range.minSeq, 1);
+  const lowest = Math.min(...seqs);
+  const first = range.hasMore ? lowest : Math.min(lowest, floor);
+  const next = withView(state, openWindow(view, first, Math.max(...seqs), !range.hasMoreAfter));
+  return applyRange(next, { type: 'range.loaded', range });
+}
+
+/** A page after a jump's window: the gap shrinks first, so its events are kept. */
+function applyNewer(state: ClientState, action: Extract<Action, { type: 'range.newer' }>): ClientState {
+  const { range, after } = action;
+  const view = state.conversations[range.conversationId];
+  if (!view?.gap || after !== view.gap.from - 1) return state;
+  const seqs = range.events.map((e) => e.seq);
+  const next = withView(state, narrowGap(view, after, seqs, range.hasMore));
+  return applyRange(next, { type: 'range.loaded', range });
+}
+
 /** The whole client state transition; see `Action` for what each action means. */
 export function reduce(state: ClientState, action: Action): ClientState {
   switch (action.type) {
@@ -140,6 +163,10 @@ export function reduce(state: ClientState, action: Action): ClientState {
       return applyUserEvent(state, action.event);
     case 'range.loaded':
       return applyRange(state, action);
+    case 'range.around':
+      return applyAround(state, action);
+    case 'range.newer':
+      return applyNewer(state, action);
     case 'read.set': {
       const view = state.conversations[action.conversationId];
       return view ? withView(state, setRead(view, action.readSeq, action.unread)) : state;

@@ -1,4 +1,5 @@
 import type {
+  AroundResult,
   Conversation,
   ConversationId,
   ConvEvent,
@@ -40,7 +41,10 @@ export interface PendingEcho {
 export interface ConversationView {
   /** The list entry: unread, readSeq, preview, settings; lastSeq advances with applied events. */
   readonly summary: Conversation;
-  /** Loaded messages, ascending by seq, unique; contiguous from `loadedFrom` up. */
+  /**
+   * Loaded messages, ascending by seq, unique; contiguous from `loadedFrom` up, except for `gap`
+   * after a jump to an older message.
+   */
   readonly messages: readonly Message[];
   /** message seq → seq of the event that last set it, so an older edit never overwrites a newer one. */
   readonly versions: Readonly<Record<number, number>>;
@@ -49,6 +53,18 @@ export interface ConversationView {
   readonly loadedFrom: number;
   /** The server's unread count already includes every event up to this seq. */
   readonly countedSeq: number;
+  /**
+   * After a jump to a message far back (`range.around`): the seqs between the window around it and
+   * the live tail that are not loaded yet (inclusive). Paging newer (`range.newer`) shrinks it; null
+   * when the timeline is one contiguous run.
+   */
+  readonly gap: SeqGap | null;
+}
+
+/** An unloaded stretch of a timeline, `from`..`to` inclusive. */
+export interface SeqGap {
+  readonly from: number;
+  readonly to: number;
 }
 
 export interface ClientState {
@@ -80,6 +96,10 @@ export type Action =
   | { type: 'user.event'; event: UserEvent }
   /** A `conversation.events` page; `before` set for a history page (older than the timeline). */
   | { type: 'range.loaded'; range: EventRange; before?: number }
+  /** A `conversation.around` page: the window around a message, kept beside the live tail. */
+  | { type: 'range.around'; range: AroundResult }
+  /** A `conversation.events` page read `after` the window of a jump, filling the gap up to the tail. */
+  | { type: 'range.newer'; range: EventRange; after: number }
   | { type: 'read.set'; conversationId: ConversationId; readSeq: number; unread: number }
   /** A live receipt: a 1:1 peer's read/delivered cursor. */
   | {

@@ -25,9 +25,14 @@ export function findMessage(view: ConversationView, seq: number): Message | unde
   return found ? view.messages[index] : undefined;
 }
 
+/** Whether `seq` lies in the unloaded stretch between a jump's window and the live tail. */
+export function inGap(view: ConversationView, seq: number): boolean {
+  return view.gap !== null && seq >= view.gap.from && seq <= view.gap.to;
+}
+
 /**
  * Put `message` in the timeline as of event `version`, unless a newer version is there already or
- * the message lies below the loaded range (the timeline stays contiguous). `force` replaces
+ * the message lies below the loaded range or in its gap (loaded runs stay contiguous). `force` replaces
  * regardless of version (a sign-off revealing content does not advance the stream).
  */
 export function upsertMessage(
@@ -36,7 +41,7 @@ export function upsertMessage(
   version: number,
   force = false,
 ): ConversationView {
-  if (message.seq < view.loadedFrom) return view;
+  if (message.seq < view.loadedFrom || inGap(view, message.seq)) return view;
   const { index, found } = findIndex(view.messages, message.seq);
   const known = view.versions[message.seq];
   if (found && !force && known !== undefined && known >= version) return view;
@@ -119,6 +124,7 @@ export function newView(summary: Conversation): ConversationView {
     cursor: { head: summary.lastSeq, ahead: [] },
     loadedFrom: summary.lastSeq + 1,
     countedSeq: summary.lastSeq,
+    gap: null,
   };
 }
 
@@ -157,7 +163,60 @@ export function mergeSnapshot(
     const loadedFrom = firstSeq;
     const messages = next.messages.filter((m) => m.seq >= loadedFrom);
     const versions = Object.fromEntries(Object.entries(next.versions).filter(([seq]) => Number(seq) >= loadedFrom));
-    next = { ...next, messages, versions, loadedFrom, cursor: cursorRaise(next.cursor, server.lastSeq) };
+    next = { ...next, messages, versions, loadedFrom, gap: null, cursor: cursorRaise(next.cursor, server.lastSeq) };
   }
   return next;
+}
+
+/** Keep only the messages (and their versions) that `keep` accepts. */
+function retain(view: ConversationView, keep: (seq: number) => boolean): ConversationView {
+  const messages = view.messages.filter((m) => keep(m.seq));
+  if (messages.length === view.messages.length) return view;
+  const versions = Object.fromEntries(Object.entries(view.versions).filter(([seq]) => keep(Number(seq))));
+  return { ...view, messages, versions };
+}
+
+type Run = [from: number, to: number];
+
+/**
+ * The shape of the timeline after a jump (its events are applied afterwards): the window
+ * `[first, last]` of the page around the message joins a loaded run it touches; otherwise it becomes
+ * a separate run below the live tail with a gap between them. At most two runs are kept — the live
+ * tail and the window the reader is in — so an earlier jump's window is dropped.
+ */
+export function openWindow(
+  view: ConversationView,
+  first: number,
+  last: number,
+  reachesHead: boolean,
+): ConversationView {
+  const runs: Run[] = view.gap
+    ? [
+        [view.loadedFrom, view.gap.from - 1],
+        [view.gap.to + 1, Infinity],
+      ]
+    : [[view.loadedFrom, Infinity]];
+  let window: Run = [first, reachesHead ? Infinity : last];
+  const others: Run[] = [];
+  for (const r of runs) {
+    if (r[0] <= window[1] + 1 && window[0] <= r[1] + 1) window = [Math.min(r[0], window[0]), Math.max(r[1], window[1])];
+    else others.push(r);
+  }
+  const tail = others.find((r) => r[1] === Infinity);
+  const kept = tail ? [window, tail].sort((x, y) => x[0] - y[0]) : [window];
+  const gap = kept.length === 2 ? { from: kept[0]![1] + 1, to: kept[1]![0] - 1 } : null;
+  const next = retain(view, (seq) => kept.some((r) => seq >= r[0] && seq <= r[1]));
+  return { ...next, loadedFrom: kept[0]![0], gap };
+}
+
+/**
+ * The gap after a page read `after` the window: it shrinks to what is still unloaded, and closes
+ * when the page reached the tail (or nothing newer remains).
+ */
+export function narrowGap(view: ConversationView, after: number, seqs: readonly number[], hasMore: boolean) {
+  const gap = view.gap;
+  if (!gap || after !== gap.from - 1) return view;
+  const highest = seqs.reduce((m, s) => Math.max(m, s), after);
+  const closed = !hasMore || seqs.length === 0 || highest >= gap.to;
+  return { ...view, gap: closed ? null : { from: highest + 1, to: gap.to } };
 }

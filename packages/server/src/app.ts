@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import fastifyStatic from '@fastify/static';
 import { pino, type Logger } from 'pino';
 import { buildOpenApi, closeCodes, limits } from '@enclave/protocol';
 import type { Config } from './config.ts';
@@ -67,9 +66,10 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   const bus = o.bus ?? cluster?.bus ?? new InProcessBus(config.busFaults);
   const members = new MemberCache(store);
   const org = new OrgIndex(store);
-  await org.load();
+  // Before listening nothing else runs on the event loop: the first load reads inline.
+  await org.load(store.reader);
+  // Built after the server listens (below): searches and profile changes wait for it.
   const people = new PeopleIndex(store, org, o.now ?? Date.now);
-  await people.load();
   const directory = new Directory(store);
   const hub = new Hub(members, log);
   const ports = { store, bus, config, log, directory, members };
@@ -107,11 +107,17 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   presence.start();
 
   const http = Fastify({
+    // No route declares a JSON schema (bodies are checked with zod): Ajv and fast-json-stringify
+    // are loaded only if one ever does, not at every start.
+    schemaController: { compilersFactory: lazyCompilers() },
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: limits.maxBodyBytes,
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
   });
   await http.register(fastifyCookie);
+  http.server.once('listening', () => {
+    people.load().catch((err: unknown) => log.error({ err }, 'people index load failed; retried at the next search'));
+  });
 
   http.get('/healthz', async () => ({ status: 'ok', version: VERSION }));
   // /readyz (store and Redis), /metrics, drain and resync after a bus reconnect.
@@ -125,15 +131,17 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     sockets: () => connections,
     onlineUsers: () => presence.onlineUsers(),
   });
-  const openapi = buildOpenApi(VERSION);
-  http.get('/api/openapi.json', async () => openapi);
+  // Built at the first request: converting every schema to JSON Schema is not needed to start.
+  let openapi: ReturnType<typeof buildOpenApi> | undefined;
+  http.get('/api/openapi.json', async () => (openapi ??= buildOpenApi(VERSION)));
   await registerDocs(http);
 
   const connections = new Set<Connection>();
+  const admission = { pending: 0 };
   const upgrades = attachWebSocket(http, {
     path: '/api/v1/ws',
     maxPayload: limits.maxFrameBytes,
-    accept: () => !lifecycle.draining,
+    accept: () => (lifecycle.draining ? 'draining' : admission.pending >= config.maxPendingAuth ? 'busy' : null),
     onSocket: (socket, req, tcp) => {
       if (!originAllowed(req, config)) {
         socket.close(closeCodes.originNotAllowed, 'origin not allowed');
@@ -146,7 +154,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
         socket.close(closeCodes.unauthenticated, 'bad authorization header');
         return;
       }
-      const conn = new Connection(socket, deps, hub, token, tcp);
+      const conn = new Connection(socket, deps, hub, token, tcp, admission);
       connections.add(conn);
       socket.on('close', () => connections.delete(conn));
     },
@@ -189,16 +197,50 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       await cluster?.leave();
       await bus.close();
       await deps.files.blobs.close();
+      await people.settled();
       if (!o.store) await store.close();
     },
   };
+}
+
+/** Fastify's default schema compilers, required from Fastify's own dependencies when first used. */
+function lazyCompilers() {
+  const fromFastify = () => createRequire(createRequire(import.meta.url).resolve('fastify'));
+  type Factory = (...args: unknown[]) => unknown;
+  let validator: Factory | undefined;
+  let serializer: Factory | undefined;
+  return {
+    buildValidator: (...args: unknown[]) =>
+      (validator ??= (fromFastify()('@fastify/ajv-compiler') as () => Factory)())(...args),
+    buildSerializer: (...args: unknown[]) =>
+      (serializer ??= (fromFastify()('@fastify/fast-json-stringify-compiler') as () => Factory)())(...args),
+  } as unknown as NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 }
 
 /** Swagger UI from the bundled swagger-ui-dist package: no CDN. */
 async function registerDocs(http: FastifyInstance) {
   const require = createRequire(import.meta.url);
   const root = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-  await http.register(fastifyStatic, { root, prefix: '/api/docs/assets/', decorateReply: false, index: false });
+  // Its few files by name (no directories): a static-file plugin would cost start-up time for them.
+  const types: Record<string, string> = {
+    '.js': 'application/javascript; charset=utf-8',
+    '.css': 'text/css; charset=utf-8',
+    '.html': 'text/html; charset=utf-8',
+    '.map': 'application/json',
+    '.png': 'image/png',
+  };
+  http.get('/api/docs/assets/:name', async (req, reply) => {
+    const name = (req.params as { name: string }).name;
+    const type = types[path.extname(name)];
+    if (!type || !/^[\w.-]+$/.test(name) || name.startsWith('.')) return reply.callNotFound();
+    let body: Buffer;
+    try {
+      body = await fs.promises.readFile(path.join(root, name));
+    } catch {
+      return reply.callNotFound();
+    }
+    return reply.type(type).header('cache-control', 'public, max-age=3600').send(body);
+  });
   const page = `<!doctype html><html><head><meta charset="utf-8"><title>Enclave API</title>
 <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head><body><div id="ui"></div>
 <script src="/api/docs/assets/swagger-ui-bundle.js"></script>

@@ -22,6 +22,12 @@ export interface Config {
   /** Bytes queued for one socket before it is closed with `overflow` (ENCLAVE_SOCKET_QUEUE_MAX_MB). */
   socketQueueMaxBytes: number;
   authTimeoutMs: number;
+  /**
+   * Sockets accepted but not yet authenticated, at most (ENCLAVE_MAX_PENDING_AUTH): past it an
+   * upgrade gets 503 with Retry-After, so a reconnect storm queues in the clients' backoff instead
+   * of in this process.
+   */
+  maxPendingAuth: number;
   /** In-process bus fault injection: fraction of durable events dropped/reordered/delayed. */
   busFaults: number;
   writerQueueMax: number;
@@ -100,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     outboundBudgetBytes: num(env.ENCLAVE_OUTBOUND_BUDGET_MB, 256) * 1024 * 1024,
     socketQueueMaxBytes: num(env.ENCLAVE_SOCKET_QUEUE_MAX_MB, 8) * 1024 * 1024,
     authTimeoutMs: num(env.ENCLAVE_AUTH_TIMEOUT_MS, 5_000),
+    maxPendingAuth: num(env.ENCLAVE_MAX_PENDING_AUTH, 1_000),
     busFaults: num(env.ENCLAVE_BUS_FAULTS, 0),
     writerQueueMax: num(env.ENCLAVE_WRITER_QUEUE_MAX, 10_000),
     logLevel: str('log-level', 'LOG_LEVEL') ?? 'info',

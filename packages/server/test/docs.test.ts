@@ -7,12 +7,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, opNames, ops, type OpDef } from '@enclave/protocol';
+import { errorCodes, exportRoute, opNames, ops, type OpDef } from '@enclave/protocol';
 import { errorsTable, opsTable } from '../../../scripts/gen-protocol-tables.ts';
 import { startServer, type TestServer } from './harness.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const protocolDoc = fs.readFileSync(path.join(root, 'docs/protocol.md'), 'utf8');
+interface ExportOperation {
+  operationId: string;
+  parameters: { name: string; in: string; schema: { enum?: string[] } }[];
+  responses: Record<string, { content?: Record<string, unknown> }>;
+}
+
 const REGENERATE = 'run `node --import tsx scripts/gen-protocol-tables.ts --write`';
 
 function between(doc: string, marker: string): string {
@@ -60,7 +66,25 @@ describe('served API documentation', () => {
       expect(operation?.operationId, `${name}: ${def.http!.method} ${oaPath}`).toBe(name);
     }
     const operationIds = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
-    expect(operationIds.sort()).toEqual(withHttp.map(([name]) => name).sort());
+    // Besides the ops: the conversation export, a streamed download with its own route.
+    expect(operationIds.sort()).toEqual([...withHttp.map(([name]) => name), 'conversation.export'].sort());
+  });
+
+  it('/api/openapi.json describes the conversation export download', async () => {
+    const doc = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, ExportOperation>>;
+    };
+    const path = exportRoute.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    expect(path).toBe('/api/v1/conversations/{conversationId}/export');
+    const op = doc.paths[path]?.get;
+    expect(op?.operationId).toBe('conversation.export');
+    expect(op?.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['path:conversationId', 'query:format']);
+    expect(op?.parameters[1]?.schema.enum).toEqual(['html', 'json', 'csv']);
+    expect(Object.keys(op?.responses['200']?.content ?? {}).sort()).toEqual([
+      'application/json',
+      'text/csv',
+      'text/html',
+    ]);
   });
 
   it('/api/docs is an HTML page whose assets all come from this server', async () => {

@@ -62,4 +62,35 @@ describe('SDK search', () => {
     const body = (await res.json()) as { messages: unknown[] };
     expect(body.messages).toHaveLength(3);
   });
+
+  it('jumps far back into the timeline, reads on newer until the gap closes, and jumps to a date', async () => {
+    for (let i = 1; i <= 30; i++) {
+      await http(srv, 'POST', `/api/v1/conversations/${conv}/messages`, {
+        token: alice.token,
+        body: { clientMsgId: clientId(), content: { text: `后续消息 ${i}`, format: 'plain' } },
+      });
+    }
+    const b = createNodeClient({ baseUrl: srv.url, token: bob.token });
+    clients.push(b);
+    await b.connect();
+    const head = b.state.conversations[conv]!.summary.lastSeq;
+    const texts = () => b.state.conversations[conv]!.messages.map((m) => m.seq);
+    // The window around the message sits beside the latest messages, with a gap between them.
+    await b.loadAround(conv, seq, 5);
+    const view = b.state.conversations[conv]!;
+    // Events seq-2..seq+2; the oldest of them is the group's creation, not a message.
+    expect(texts().slice(0, 4)).toEqual([seq - 1, seq, seq + 1, seq + 2]);
+    const tailStart = texts()[4]!;
+    expect(tailStart).toBeGreaterThan(seq + 3);
+    expect(view.gap).toEqual({ from: seq + 3, to: tailStart - 1 });
+    expect(view.messages.at(-1)!.seq).toBe(head);
+    while (await b.loadNewer(conv, 10));
+    expect(b.state.conversations[conv]!.gap).toBeNull();
+    const all = texts();
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => all[0]! + i));
+    expect(all.at(-1)).toBe(head);
+    // A date before the group: its first event; after the last message: nothing.
+    expect(await b.seqAt(conv, 0)).toBe(1);
+    expect(await b.seqAt(conv, Date.now() + 60_000)).toBeNull();
+  });
 });

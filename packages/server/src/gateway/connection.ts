@@ -11,8 +11,7 @@ import {
   type OpName,
 } from '@enclave/protocol';
 import type { Deps, Viewer } from '../domain/deps.ts';
-import { authenticate } from '../domain/accounts/authenticate.ts';
-import { getUser } from '../domain/accounts/users.ts';
+import { authenticate, authenticateUser } from '../domain/accounts/authenticate.ts';
 import { allowedBeforePasswordChange, handlers } from './handlers.ts';
 import { checkAccess } from './http.ts';
 import type { Hub, HubSocket } from './hub.ts';
@@ -37,6 +36,7 @@ export class Connection implements HubSocket, PresenceSocket {
   /** Last frame or pong from the client: presence's 90 s rule reads it. */
   lastSeenAt = Date.now();
   private authed = false;
+  private settled = false;
   private synced = false;
   private overflowed = false;
   private pending: string[] | null = [];
@@ -53,7 +53,10 @@ export class Connection implements HubSocket, PresenceSocket {
     token: string | null,
     /** The TCP socket under `ws`, when known: writes to it are coalesced per event-loop turn. */
     private readonly tcp: Socket | null = null,
+    /** Counts this socket while it is not yet authenticated (admission control, app.ts). */
+    private readonly admission: { pending: number } | null = null,
   ) {
+    if (admission) admission.pending++;
     this.authTimer = setTimeout(() => {
       if (!this.authed) this.ws.close(closeCodes.authTimeout, 'authentication timeout');
     }, deps.config.authTimeoutMs);
@@ -69,12 +72,13 @@ export class Connection implements HubSocket, PresenceSocket {
 
   private async authenticate(token: string, ref: string | number | null): Promise<void> {
     try {
-      const viewer = await authenticate(this.deps, token);
-      const user = await getUser(this.deps, viewer.uid);
+      // One statement: the session, and the user the hello frame shows.
+      const { viewer, user } = await authenticateUser(this.deps, token);
       if (this.ws.readyState !== this.ws.OPEN) return;
       this.viewer = viewer;
       this.sessionToken = token;
       this.authed = true;
+      this.admitted();
       clearTimeout(this.authTimer);
       this.hub.add(this);
       this.deps.presence.attach(this).catch((err: unknown) => this.deps.log.error({ err }, 'presence attach failed'));
@@ -249,8 +253,15 @@ export class Connection implements HubSocket, PresenceSocket {
     this.ws.ping();
   }
 
+  /** No longer pending authentication (signed in, or closed before). Runs once. */
+  private admitted() {
+    if (this.admission && !this.settled) this.admission.pending--;
+    this.settled = true;
+  }
+
   private onClose() {
     clearTimeout(this.authTimer);
+    this.admitted();
     if (!this.authed) return;
     this.hub.remove(this);
     this.deps.presence.detach(this).catch((err: unknown) => this.deps.log.error({ err }, 'presence detach failed'));

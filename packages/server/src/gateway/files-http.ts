@@ -2,8 +2,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Server as TusServer, type ServerOptions } from '@tus/server';
-import { FileStore } from '@tus/file-store';
+import type { Server as TusServer, ServerOptions } from '@tus/server';
 import yazl from 'yazl';
 import { EnclaveError, FILE_ID_HEADER, FileId, filePaths } from '@enclave/protocol';
 import type { Deps, Viewer } from '../domain/deps.ts';
@@ -31,7 +30,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function registerFiles(http: FastifyInstance, deps: Deps): Promise<void> {
   // No tus expiration extension: abandoned uploads are removed by the retention job
   // (jobs/purge-files.ts), and tus would otherwise re-read an upload that became a file on creation.
-  const tusStore = new FileStore({ directory: deps.files.uploadDir });
   const viewers = new WeakMap<IncomingMessage, Viewer>();
   type TusReq = Parameters<NonNullable<ServerOptions['onUploadCreate']>>[0];
   const viewerOf = (req: TusReq): Viewer => {
@@ -41,78 +39,86 @@ export async function registerFiles(http: FastifyInstance, deps: Deps): Promise<
     return v;
   };
 
-  const tus = new TusServer({
-    path: filePaths.uploads,
-    datastore: tusStore,
-    relativeLocation: true,
-    respectForwardedHeaders: deps.config.trustedProxies.length > 0,
-    exposedHeaders: [FILE_ID_HEADER],
-    maxSize: async () => (await deps.files.policy(deps.now())).maxBytes,
-    // tus's own refusals (wrong offset, size over maxSize, unknown id) get our JSON error shape too.
-    async onResponseError(_req, err) {
-      if ('status_code' in err && err.body.startsWith('{')) return err;
-      const status = 'status_code' in err ? err.status_code : 500;
-      const message = 'status_code' in err ? err.body.trim() : undefined;
-      const e =
-        status === 413
-          ? new EnclaveError('file_too_large', undefined, {
-              rule: 'maxBytes',
-              maxBytes: (await deps.files.policy(deps.now())).maxBytes,
-            })
-          : status === 404 || status === 410
-            ? new EnclaveError('upload_not_found')
-            : status === 409
-              ? new EnclaveError('upload_offset_mismatch')
-              : status >= 500
-                ? err
-                : new EnclaveError('bad_request', message);
-      return tusError(e, deps);
-    },
-    async onIncomingRequest(req, uploadId) {
-      if (req.method === 'POST' || req.method === 'OPTIONS') return;
-      const viewer = viewerOf(req);
-      const upload = await tusStore.getUpload(uploadId).catch(() => null);
-      // Someone else's upload id is as unknown as a made-up one.
-      if (!upload || upload.metadata?.owner !== viewer.uid) throw tusError(new EnclaveError('upload_not_found'), deps);
-    },
-    async onUploadCreate(req, upload) {
-      const viewer = viewerOf(req);
-      const md = upload.metadata ?? {};
-      try {
-        checkFileName(md.filename);
-        if (md.folderId) {
-          parseWith(FileId, md.folderId);
-          checkFolderPath(md.path ?? md.filename ?? '');
+  // tus (and the web-standard Request/Response it brings in) is loaded with the first upload request.
+  let tusReady: Promise<TusServer> | undefined;
+  const tusServer = () => (tusReady ??= loadTus());
+  const loadTus = async (): Promise<TusServer> => {
+    const [{ Server }, { FileStore }] = await Promise.all([import('@tus/server'), import('@tus/file-store')]);
+    const tusStore = new FileStore({ directory: deps.files.uploadDir });
+    return new Server({
+      path: filePaths.uploads,
+      datastore: tusStore,
+      relativeLocation: true,
+      respectForwardedHeaders: deps.config.trustedProxies.length > 0,
+      exposedHeaders: [FILE_ID_HEADER],
+      maxSize: async () => (await deps.files.policy(deps.now())).maxBytes,
+      // tus's own refusals (wrong offset, size over maxSize, unknown id) get our JSON error shape too.
+      async onResponseError(_req, err) {
+        if ('status_code' in err && err.body.startsWith('{')) return err;
+        const status = 'status_code' in err ? err.status_code : 500;
+        const message = 'status_code' in err ? err.body.trim() : undefined;
+        const e =
+          status === 413
+            ? new EnclaveError('file_too_large', undefined, {
+                rule: 'maxBytes',
+                maxBytes: (await deps.files.policy(deps.now())).maxBytes,
+              })
+            : status === 404 || status === 410
+              ? new EnclaveError('upload_not_found')
+              : status === 409
+                ? new EnclaveError('upload_offset_mismatch')
+                : status >= 500
+                  ? err
+                  : new EnclaveError('bad_request', message);
+        return tusError(e, deps);
+      },
+      async onIncomingRequest(req, uploadId) {
+        if (req.method === 'POST' || req.method === 'OPTIONS') return;
+        const viewer = viewerOf(req);
+        const upload = await tusStore.getUpload(uploadId).catch(() => null);
+        // Someone else's upload id is as unknown as a made-up one.
+        if (!upload || upload.metadata?.owner !== viewer.uid)
+          throw tusError(new EnclaveError('upload_not_found'), deps);
+      },
+      async onUploadCreate(req, upload) {
+        const viewer = viewerOf(req);
+        const md = upload.metadata ?? {};
+        try {
+          checkFileName(md.filename);
+          if (md.folderId) {
+            parseWith(FileId, md.folderId);
+            checkFolderPath(md.path ?? md.filename ?? '');
+          }
+          checkPolicy(await deps.files.policy(deps.now()), upload.size ?? null, md.filetype ?? null);
+        } catch (e) {
+          throw tusError(e, deps);
         }
-        checkPolicy(await deps.files.policy(deps.now()), upload.size ?? null, md.filetype ?? null);
-      } catch (e) {
-        throw tusError(e, deps);
-      }
-      return { metadata: { ...md, owner: viewer.uid } };
-    },
-    async onUploadFinish(req, upload) {
-      const viewer = viewerOf(req);
-      const filePath = path.join(deps.files.uploadDir, upload.id);
-      const md = upload.metadata ?? {};
-      try {
-        const file = await ingestUpload(deps, viewer, {
-          uploadId: upload.id,
-          filePath,
-          size: upload.size ?? upload.offset,
-          name: md.filename ?? '',
-          folderUid: md.folderId ?? null,
-          folderPath: md.path ?? null,
-        });
-        return { headers: { [FILE_ID_HEADER]: file.id } };
-      } catch (e) {
-        throw tusError(e, deps);
-      } finally {
-        // The bytes now live in the blob store (or were refused): nothing of the upload remains.
-        await fsp.rm(filePath, { force: true });
-        await fsp.rm(`${filePath}.json`, { force: true });
-      }
-    },
-  });
+        return { metadata: { ...md, owner: viewer.uid } };
+      },
+      async onUploadFinish(req, upload) {
+        const viewer = viewerOf(req);
+        const filePath = path.join(deps.files.uploadDir, upload.id);
+        const md = upload.metadata ?? {};
+        try {
+          const file = await ingestUpload(deps, viewer, {
+            uploadId: upload.id,
+            filePath,
+            size: upload.size ?? upload.offset,
+            name: md.filename ?? '',
+            folderUid: md.folderId ?? null,
+            folderPath: md.path ?? null,
+          });
+          return { headers: { [FILE_ID_HEADER]: file.id } };
+        } catch (e) {
+          throw tusError(e, deps);
+        } finally {
+          // The bytes now live in the blob store (or were refused): nothing of the upload remains.
+          await fsp.rm(filePath, { force: true });
+          await fsp.rm(`${filePath}.json`, { force: true });
+        }
+      },
+    });
+  };
 
   await http.register(async (scope) => {
     // tus bodies are streamed straight to disk by tus; Fastify must not read them.
@@ -126,6 +132,7 @@ export async function registerFiles(http: FastifyInstance, deps: Deps): Promise<
         if (id && (req.method === 'HEAD' || req.method === 'PATCH') && (await finished(deps, reply, viewer, id)))
           return;
       }
+      const tus = await tusServer();
       reply.hijack();
       await tus.handle(req.raw, reply.raw);
     };

@@ -48,9 +48,15 @@ interface Cached {
   gzip: Buffer | null;
 }
 
-/** The built client: ENCLAVE_WEB_DIST, or beside the server package. */
+/**
+ * The built client: ENCLAVE_WEB_DIST, or beside the server package — found from this module's
+ * directory upwards, which is src/gateway/ in the sources and dist/ in the bundle.
+ */
 export function defaultWebDir(): string {
-  return process.env.ENCLAVE_WEB_DIST ?? path.resolve(import.meta.dirname, '..', '..', '..', 'web', 'dist');
+  if (process.env.ENCLAVE_WEB_DIST) return process.env.ENCLAVE_WEB_DIST;
+  let dir = import.meta.dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.resolve(dir, '..', 'web', 'dist');
 }
 
 export function registerWeb(http: FastifyInstance, webDir: string = defaultWebDir()): void {

@@ -16,28 +16,34 @@ export interface UpgradeRequest {
  * Fastify route. A routed upgrade keeps Fastify's request, reply, response and per-request logger
  * alive for the socket's whole life (~2.5 KB and a dozen objects per connection in a heap snapshot
  * of 3,000 idle sockets) and runs the request lifecycle on every connect; here the request is
- * dropped once the handler has read its headers. `accept()` false → 503 (a draining node).
+ * dropped once the handler has read its headers. `accept()` refusing → 503 with Retry-After (a
+ * draining node: 1 s; too many logins pending: 1–4 s, spread so the retries do not arrive together).
  */
 export function attachWebSocket(
   http: FastifyInstance,
   opts: {
     path: string;
     maxPayload: number;
-    accept: () => boolean;
+    /** null to accept; otherwise why not: 'draining' (this node is stopping) or 'busy' (too many pending logins). */
+    accept: () => 'draining' | 'busy' | null;
     /** `socket`: the connection under the WebSocket (the writes to it are coalesced per turn). */
     onSocket: (ws: WebSocket, req: UpgradeRequest, socket: Socket) => void;
   },
 ): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false });
-  const refuse = (socket: Duplex, status: string) => {
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n`);
+  const refuse = (socket: Duplex, status: string, retryAfterSecs = 1) => {
+    socket.end(
+      `HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: ${retryAfterSecs}\r\nContent-Length: 0\r\n\r\n`,
+    );
   };
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = req.url ?? '';
     const q = url.indexOf('?');
     if ((q < 0 ? url : url.slice(0, q)) !== opts.path) return refuse(socket, '404 Not Found');
-    if (!opts.accept()) return refuse(socket, '503 Service Unavailable');
+    const refusal = opts.accept();
+    if (refusal)
+      return refuse(socket, '503 Service Unavailable', refusal === 'busy' ? 1 + Math.floor(Math.random() * 4) : 1);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const cookieHeader = req.headers.cookie;
       opts.onSocket(

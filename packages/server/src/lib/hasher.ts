@@ -1,5 +1,8 @@
-import { hash, verify } from '@node-rs/argon2';
 import { EnclaveError } from '@enclave/protocol';
+
+/** The native argon2 addon is loaded with the first password, not at start. */
+let argon2: Promise<typeof import('@node-rs/argon2')> | undefined;
+const lib = () => (argon2 ??= import('@node-rs/argon2'));
 
 /**
  * argon2id in a bounded queue: at most `concurrency` hashes run at once and at most `maxQueue` wait;
@@ -30,10 +33,10 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.slot(() => hash(password, { ...this.params, algorithm: 2 }));
+    return this.slot(async () => (await lib()).hash(password, { ...this.params, algorithm: 2 }));
   }
 
   verify(stored: string, password: string): Promise<boolean> {
-    return this.slot(() => verify(stored, password).catch(() => false));
+    return this.slot(async () => (await lib()).verify(stored, password).catch(() => false));
   }
 }

@@ -307,6 +307,23 @@ export function migrationNames(): string[] {
   return Object.keys(migrations('sqlite')).sort();
 }
 
+/**
+ * The schema already has exactly the migrations this build knows (every restart): one read instead
+ * of the migrator's lock table, introspection of every table and locked re-check. Anything else —
+ * a new store, a migration to apply, or one this build does not know — goes to the migrator.
+ */
+async function upToDate(db: AnyDb): Promise<boolean> {
+  let applied: string[];
+  try {
+    applied = (await sql<{ name: string }>`select name from schema_migrations`.execute(db)).rows.map((r) => r.name);
+  } catch {
+    return false;
+  }
+  const known = migrationNames();
+  applied.sort();
+  return applied.length === known.length && applied.every((n, i) => n === known[i]);
+}
+
 class CodeProvider implements MigrationProvider {
   constructor(private readonly kind: DialectKind) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -315,6 +332,7 @@ class CodeProvider implements MigrationProvider {
 }
 
 export async function migrate(db: AnyDb, kind: DialectKind): Promise<string[]> {
+  if (kind === 'sqlite' && (await upToDate(db))) return [];
   // PG: Kysely looks for its bookkeeping tables in every schema unless told which one; a
   // schema_migrations in another schema (e.g. public) would make it skip creating ours.
   const migrationTableSchema =

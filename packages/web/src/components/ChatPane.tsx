@@ -8,12 +8,16 @@ import { usePresenceView } from '../state/hooks.ts';
 import type { Session } from '../state/session.ts';
 import { Composer, type ComposerHandle } from './Composer.tsx';
 import { GroupDetails } from './GroupDetails.tsx';
+import { HistoryPanel } from './history/HistoryPanel.tsx';
+import { isGone } from './history/history-query.ts';
 import { Icon } from './Icons.tsx';
 import { MessageList } from './MessageList.tsx';
 import { ReceiptsDialog } from './ReceiptsDialog.tsx';
 import { ContactCardDialog } from './ContactCard.tsx';
 import { useTypingNames } from './useTyping.ts';
 import { useReadCounts } from './useReadCounts.ts';
+import { TransferList } from './files/TransferList.tsx';
+import { useChatFiles } from './files/useChatFiles.tsx';
 
 /** One open conversation: header, announcement, history, typing line, composer, details drawer. */
 export function ChatPane({
@@ -23,6 +27,7 @@ export function ChatPane({
   mobile,
   onBack,
   onOpenConversation,
+  jump = null,
 }: {
   session: Session;
   view: ConversationView;
@@ -30,12 +35,19 @@ export function ChatPane({
   mobile: boolean;
   onBack: () => void;
   onOpenConversation: (id: ConversationId) => void;
+  /** Open at this message (a search hit) instead of the latest; a new nonce jumps again. */
+  jump?: { seq: number; nonce: number } | null;
 }) {
   const { t } = useTranslation();
   const c = view.summary;
   const client = session.client;
   const [members, setMembers] = useState<Member[]>([]);
   const [details, setDetails] = useState(false);
+  const [history, setHistory] = useState(false);
+  const [jumpTo, setJumpTo] = useState(jump);
+  useEffect(() => {
+    if (jump) setJumpTo(jump);
+  }, [jump]);
   const [receiptsFor, setReceiptsFor] = useState<Message | null>(null);
   const [person, setPerson] = useState<string | null>(null);
   const [toast, setToast] = useState<string | null>(null);
@@ -43,6 +55,7 @@ export function ChatPane({
   const presence = usePresenceView(session);
   const typing = useTypingNames(session, c.id);
   const readCounts = useReadCounts(session, view);
+  const files = useChatFiles(session, c, setToast);
 
   const showError = useCallback(
     (e: unknown) => {
@@ -111,15 +124,17 @@ export function ChatPane({
     };
   }, [client, c.id, c.lastSeq, c.readSeq, c.active]);
 
-  // Esc closes the details drawer (a dialog on top closes first).
+  // Esc closes the details drawer or the history manager (a dialog on top closes first).
   useEffect(() => {
-    if (!details) return;
+    if (!details && !history) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && !document.querySelector('.backdrop')) setDetails(false);
+      if (e.key !== 'Escape' || document.querySelector('.backdrop')) return;
+      setDetails(false);
+      setHistory(false);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [details]);
+  }, [details, history]);
 
   const myPending = useMemo(() => Object.values(pending).filter((p) => p.conversationId === c.id), [pending, c.id]);
 
@@ -128,7 +143,7 @@ export function ChatPane({
       reply: (m) => composer.current?.reply(m),
       edit: (m) => composer.current?.edit(m),
       recall: (m) => {
-        if (m.content) recalledTexts.put(c.id, m.seq, m.content.text, Date.now());
+        if (m.content && m.kind === 'text') recalledTexts.put(c.id, m.seq, m.content.text, Date.now());
         client.queue('message.recall', { conversationId: c.id, seq: m.seq }).catch(showError);
       },
       react: (m, emoji, on) => {
@@ -142,8 +157,10 @@ export function ChatPane({
       retry: (id) => void client.retry(id),
       discard: (id) => void client.discard(id),
       openPerson: (userId) => setPerson(userId),
+      previewFile: files.preview,
+      forward: files.forward,
     }),
-    [client, c.id, showError],
+    [client, c.id, showError, files.preview, files.forward],
   );
   useEffect(
     () =>
@@ -157,7 +174,7 @@ export function ChatPane({
   const peerPresence = c.peer ? presence.users[c.peer.id]?.state : undefined;
 
   return (
-    <div className="chat-pane" data-testid="chat-pane" data-conversation={c.id}>
+    <div className="chat-pane" data-testid="chat-pane" data-conversation={c.id} {...files.drop}>
       <header className="chat-header">
         {mobile && (
           <button className="icon-btn" aria-label={t('chat.back')} onClick={onBack} data-testid="back">
@@ -177,9 +194,34 @@ export function ChatPane({
         </div>
         <button
           className="icon-btn"
+          aria-label={c.kind === 'group' ? t('files.open') : t('rail.files')}
+          title={c.kind === 'group' ? t('files.open') : t('rail.files')}
+          onClick={files.openSpace}
+          data-testid="files-toggle"
+        >
+          <Icon name="folder" />
+        </button>
+        <button
+          className="icon-btn"
+          aria-label={t('history.open')}
+          title={t('history.open')}
+          aria-pressed={history}
+          onClick={() => {
+            setHistory((h) => !h);
+            setDetails(false);
+          }}
+          data-testid="history-toggle"
+        >
+          <Icon name="search" />
+        </button>
+        <button
+          className="icon-btn"
           aria-label={t('chat.details')}
           title={t('chat.details')}
-          onClick={() => setDetails((d) => !d)}
+          onClick={() => {
+            setDetails((d) => !d);
+            setHistory(false);
+          }}
           data-testid="details-toggle"
         >
           <Icon name="more" />
@@ -191,7 +233,23 @@ export function ChatPane({
         </div>
       )}
       <div className="chat-body">
-        <MessageList session={session} view={view} pending={myPending} actions={actions} readCounts={readCounts} />
+        <MessageList
+          session={session}
+          view={view}
+          pending={myPending}
+          actions={actions}
+          readCounts={readCounts}
+          jump={jumpTo}
+          onJumpFailed={(e) => (isGone(e) ? setToast(t('history.gone')) : showError(e))}
+        />
+        {history && (
+          <HistoryPanel
+            session={session}
+            conversation={c}
+            onClose={() => setHistory(false)}
+            onJump={(seq) => setJumpTo({ seq, nonce: Date.now() })}
+          />
+        )}
         {details && (
           <GroupDetails
             session={session}
@@ -204,6 +262,7 @@ export function ChatPane({
           />
         )}
       </div>
+      <TransferList uploads={files.uploads} conversationId={c.id} />
       <div className="typing-line muted small" aria-live="polite" data-testid="typing">
         {typing.length > 0 && t('chat.typing', { name: typing.map((id) => session.names.name(id)).join(', ') })}
       </div>
@@ -219,6 +278,7 @@ export function ChatPane({
       ) : (
         <Composer ref={composer} session={session} conversation={c} view={view} members={members} onError={showError} />
       )}
+      {files.dialogs}
       {receiptsFor && (
         <ReceiptsDialog session={session} conversation={c} message={receiptsFor} onClose={() => setReceiptsFor(null)} />
       )}

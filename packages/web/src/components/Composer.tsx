@@ -8,6 +8,9 @@ import { loadDraft, saveDraft } from '../state/prefs.ts';
 import type { Session } from '../state/session.ts';
 import { previewText } from '../markdown.ts';
 import { EmojiPicker } from './EmojiPicker.tsx';
+import { filesFromPaste } from './files/clipboard.ts';
+import { foldersFromInput } from '../state/folders.ts';
+import { uploadsOf } from '../state/use-uploads.ts';
 import { Icon } from './Icons.tsx';
 
 export interface ComposerHandle {
@@ -52,6 +55,8 @@ export function Composer({
   const [mentionIndex, setMentionIndex] = useState(0);
   const picked = useRef(new Map<string, string>());
   const area = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
   const me = session.me.id;
 
   useImperativeHandle(ref, () => ({
@@ -170,8 +175,14 @@ export function Composer({
     return loadDraft(c.id);
   }
 
-  function filesNotYet() {
-    setNotice(t('composer.filesDisabled'));
+  /** Files chosen, pasted or dropped: checked against the policy, uploaded, then sent (see state/uploads.ts). */
+  function sendFiles(files: File[]) {
+    if (files.length) uploadsOf(session).add(files, [c.id]);
+  }
+
+  /** A folder chosen: one transfer; its files are uploaded into it, then the folder is sent. */
+  function sendFolder(files: File[]) {
+    for (const f of foldersFromInput(files)) uploadsOf(session).addFolder(f.name, f.parts, [c.id]);
   }
 
   const lastMine = useMemo(() => {
@@ -185,18 +196,7 @@ export function Composer({
   const placeholder = t('composer.placeholder', { name: c.kind === 'self' ? t('list.fileAssistant') : c.name });
 
   return (
-    <div
-      className="composer"
-      onDragOver={(e) => {
-        if (e.dataTransfer.types.includes('Files')) e.preventDefault();
-      }}
-      onDrop={(e) => {
-        if (e.dataTransfer.files.length > 0) {
-          e.preventDefault();
-          filesNotYet();
-        }
-      }}
-    >
+    <div className="composer">
       {(replyTo || editing) && (
         <div className="composer-context small" data-testid="composer-context">
           <span>
@@ -231,11 +231,45 @@ export function Composer({
           className="icon-btn"
           aria-label={t('composer.file')}
           title={t('composer.file')}
-          onClick={filesNotYet}
+          onClick={() => fileInput.current?.click()}
           data-testid="file-button"
         >
           <Icon name="file" />
         </button>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="file-input"
+          onChange={(e) => {
+            sendFiles([...(e.target.files ?? [])]);
+            e.target.value = '';
+          }}
+        />
+        <button
+          className="icon-btn"
+          aria-label={t('files.sendFolder')}
+          title={t('files.sendFolder')}
+          onClick={() => folderInput.current?.click()}
+          data-testid="folder-button"
+        >
+          <Icon name="folder" />
+        </button>
+        <input
+          ref={(el) => {
+            folderInput.current = el;
+            // Not in React's typings: lets the picker choose a folder; files carry webkitRelativePath.
+            el?.setAttribute('webkitdirectory', '');
+          }}
+          type="file"
+          hidden
+          data-testid="folder-input"
+          onChange={(e) => {
+            sendFolder([...(e.target.files ?? [])]);
+            e.target.value = '';
+          }}
+        />
         <button
           className="icon-btn"
           aria-label={t('composer.mention')}
@@ -320,9 +354,10 @@ export function Composer({
             if (e.target.value) session.client.typing(c.id).catch(() => undefined);
           }}
           onPaste={(e) => {
-            if (e.clipboardData.files.length > 0) {
+            const files = filesFromPaste(e.clipboardData);
+            if (files.length > 0) {
               e.preventDefault();
-              filesNotYet();
+              sendFiles(files);
             }
           }}
           onKeyDown={(e) => {

@@ -1,6 +1,6 @@
 import { memo, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Conversation, ConversationId } from '@enclave/protocol';
+import type { Conversation, ConversationId, UserId } from '@enclave/protocol';
 import type { ClientState } from '@enclave/sdk';
 import { filterConversations, sortConversations } from '../state/conversation-list.ts';
 import { listTime, type TimeWords } from '../state/format-time.ts';
@@ -8,9 +8,11 @@ import { useNames, useNow } from '../state/hooks.ts';
 import { loadDraft } from '../state/prefs.ts';
 import type { Session } from '../state/session.ts';
 import type { Names } from '../state/names.ts';
+import { fileListLabel } from '../state/file-format.ts';
 import { previewText } from '../markdown.ts';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icons.tsx';
+import { SearchResults } from './search/SearchResults.tsx';
 
 export function ConversationList({
   session,
@@ -19,6 +21,8 @@ export function ConversationList({
   onSelect,
   onNewGroup,
   onFileAssistant,
+  onOpenPerson,
+  onOpenMessage,
 }: {
   session: Session;
   state: ClientState;
@@ -26,6 +30,9 @@ export function ConversationList({
   onSelect: (id: ConversationId) => void;
   onNewGroup: () => void;
   onFileAssistant: () => void;
+  /** From the search results: a person opens the direct chat, a message opens its conversation at it. */
+  onOpenPerson: (id: UserId) => void;
+  onOpenMessage: (id: ConversationId, seq: number) => void;
 }) {
   const { t } = useTranslation();
   const names = useNames(session);
@@ -47,6 +54,10 @@ export function ConversationList({
             aria-label={t('list.search')}
             value={q}
             onChange={(e) => setQ(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setQ('');
+            }}
+            data-testid="list-search"
           />
         </label>
         <button
@@ -61,7 +72,16 @@ export function ConversationList({
           <Icon name="plus" />
         </button>
       </div>
-      <ul className="conv-list" role="listbox" aria-label={t('rail.messages')}>
+      {q.trim() !== '' && (
+        <SearchResults
+          session={session}
+          q={q}
+          onOpenPerson={onOpenPerson}
+          onOpenConversation={onSelect}
+          onOpenMessage={onOpenMessage}
+        />
+      )}
+      <ul className="conv-list" role="listbox" aria-label={t('rail.messages')} hidden={q.trim() !== ''}>
         {!synced && sorted.length === 0 && <SkeletonRows />}
         {synced && sorted.length === 0 && <li className="empty muted">{t('list.empty')}</li>}
         {sorted.length > 0 && shown.length === 0 && <li className="empty muted">{t('list.noMatch', { q })}</li>}
@@ -167,6 +187,7 @@ function previewOf(c: Conversation, me: string, names: Names, t: (k: string) => 
   if (m.state === 'recalled') return `${who} ${t('list.recalled')}`;
   if (m.state === 'withheld' || m.signoff) return t('list.signoff');
   if (m.kind === 'system') return t('list.system');
-  const text = m.content ? previewText(m.content.text, 60) : '';
+  const text =
+    m.kind === 'file' && m.file ? fileListLabel(m.file, t) : m.content ? previewText(m.content.text, 60) : '';
   return c.kind === 'group' ? `${who}: ${text}` : text;
 }

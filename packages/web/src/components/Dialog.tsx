@@ -18,7 +18,9 @@ export function Dialog({
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') onClose();
+      // Only the topmost dialog closes (a preview opened from a file list keeps the list open).
+      const open = document.querySelectorAll('.backdrop');
+      if (e.key === 'Escape' && (!box.current || open[open.length - 1]?.contains(box.current) !== false)) onClose();
     };
     window.addEventListener('keydown', onKey);
     box.current?.focus();

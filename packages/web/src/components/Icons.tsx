@@ -24,6 +24,13 @@ const paths = {
   video: 'M23 7l-7 5 7 5zM1 5h15v14H1z',
   bell: 'M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9M13.7 21a2 2 0 0 1-3.4 0',
   pin: 'M12 17v5M5 17h14l-2-4V5h1V3H6v2h1v8z',
+  folder: 'M3 6a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z',
+  download: 'M12 3v12M7 10l5 5 5-5M5 21h14',
+  upload: 'M12 21V9M7 14l5-5 5 5M5 3h14',
+  pause: 'M8 5v14M16 5v14',
+  play: 'M7 4l13 8-13 8z',
+  eye: 'M1 12s4-7 11-7 11 7 11 7-4 7-11 7S1 12 1 12zM12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
+  trash: 'M3 6h18M8 6V4h8v2M19 6l-1 14H6L5 6',
 } as const;
 
 export type IconName = keyof typeof paths;

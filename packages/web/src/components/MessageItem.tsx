@@ -11,6 +11,7 @@ import { previewText, renderMarkdown, renderPlain } from '../markdown.ts';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icons.tsx';
 import { SignoffStatus } from './SignoffStatus.tsx';
+import { FileMessage } from './files/FileMessage.tsx';
 
 /** The rendered body of a message: sanitised Markdown (or escaped plain text). */
 export function MessageBody({ text, format }: { text: string; format: 'markdown' | 'plain' }) {
@@ -92,7 +93,7 @@ export const MessageItem = memo(function MessageItem({
           </div>
         )}
         <div className="bubble-row">
-          <div className="bubble" data-testid="bubble">
+          <div className={`bubble${m.file && m.state === 'normal' ? ' has-file' : ''}`} data-testid="bubble">
             {m.replyTo && <Quote quote={m.replyTo.quote} names={names} />}
             {m.state === 'withheld' ? (
               <div className="signoff-card" data-testid="signoff-card">
@@ -102,6 +103,8 @@ export const MessageItem = memo(function MessageItem({
                   {t('msg.sign')}
                 </button>
               </div>
+            ) : m.kind === 'file' && m.file ? (
+              <FileMessage file={m.file} onPreview={actions.previewFile} />
             ) : m.content ? (
               <>
                 {m.signoff && <div className="signoff-tag small">{t('composer.signoff')}</div>}
@@ -148,6 +151,11 @@ export const MessageItem = memo(function MessageItem({
                     }}
                   >
                     {t('msg.copy')}
+                  </button>
+                )}
+                {m.kind === 'file' && m.file && actions.forward && (
+                  <button role="menuitem" onClick={() => (setMenu(false), actions.forward!(m))} data-testid="forward">
+                    {t('files.forward')}
                   </button>
                 )}
                 {canEdit(m, me) && (

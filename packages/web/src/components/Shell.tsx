@@ -13,11 +13,12 @@ import { ConversationList } from './ConversationList.tsx';
 import { Icon, type IconName } from './Icons.tsx';
 import { NewGroupDialog } from './NewGroupDialog.tsx';
 import { OrgPane } from './OrgPane.tsx';
+import { FilesPane } from './files/FilesPane.tsx';
 import { SettingsPane } from './SettingsPane.tsx';
 import { SessionContext } from './session-context.ts';
 import { waitForConversation } from './wait-conversation.ts';
 
-export type Tab = 'messages' | 'contacts' | 'settings';
+export type Tab = 'messages' | 'contacts' | 'files' | 'settings';
 
 /** The signed-in app: rail (bottom tabs on phones), list pane, main pane. */
 export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut: () => void }) {
@@ -27,6 +28,8 @@ export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut:
   const mobile = useMediaQuery(MOBILE_QUERY);
   const [tab, setTab] = useState<Tab>('messages');
   const [openId, setOpenId] = useState<ConversationId | null>(null);
+  /** A message to show when the chat opens (search hit); the nonce repeats a jump to the same seq. */
+  const [jump, setJump] = useState<{ conversationId: ConversationId; seq: number; nonce: number } | null>(null);
   const [newGroup, setNewGroup] = useState(false);
   const [prefs, setPrefsState] = useState<Prefs>(loadPrefs);
   const setPrefs = useCallback((p: Prefs) => {
@@ -63,6 +66,7 @@ export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut:
     performance.mark(`enclave:open:${id}`);
     setTab('messages');
     setOpenId(id);
+    setJump(null);
   }, []);
 
   const messageUser = useCallback(
@@ -77,6 +81,15 @@ export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut:
     [session, openConversation],
   );
 
+  const openMessage = useCallback(
+    async (id: ConversationId, seq: number) => {
+      await waitForConversation(session, id);
+      openConversation(id);
+      setJump({ conversationId: id, seq, nonce: Date.now() });
+    },
+    [session, openConversation],
+  );
+
   const logout = useCallback(async () => {
     await session.logout().catch(() => undefined);
     onLoggedOut();
@@ -85,6 +98,7 @@ export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut:
   const rail: { id: Tab; icon: IconName; label: string; badge?: number }[] = [
     { id: 'messages', icon: 'chat', label: t('rail.messages'), badge: unread },
     { id: 'contacts', icon: 'contacts', label: t('rail.contacts') },
+    { id: 'files', icon: 'folder', label: t('rail.files') },
     { id: 'settings', icon: 'settings', label: t('rail.settings') },
   ];
   const showList = !mobile || openId === null || tab !== 'messages';
@@ -130,6 +144,8 @@ export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut:
             onSelect={openConversation}
             onNewGroup={() => setNewGroup(true)}
             onFileAssistant={() => void messageUser(session.me.id)}
+            onOpenPerson={(id) => void messageUser(id)}
+            onOpenMessage={(id, seq) => void openMessage(id, seq)}
           />
         )}
         {tab === 'messages' && showMain && (
@@ -144,6 +160,7 @@ export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut:
                 mobile={mobile}
                 onBack={() => setOpenId(null)}
                 onOpenConversation={openConversation}
+                jump={jump?.conversationId === openId ? jump : null}
               />
             ) : (
               <div className="empty-main muted">{t('chat.pick')}</div>
@@ -151,6 +168,7 @@ export function Shell({ session, onLoggedOut }: { session: Session; onLoggedOut:
           </main>
         )}
         {tab === 'contacts' && <OrgPane session={session} mobile={mobile} onMessage={messageUser} />}
+        {tab === 'files' && <FilesPane session={session} onOpenMessage={(id, seq) => void openMessage(id, seq)} />}
         {tab === 'settings' && <SettingsPane session={session} prefs={prefs} onPrefs={setPrefs} onLogout={logout} />}
         {newGroup && (
           <NewGroupDialog

@@ -1,4 +1,4 @@
-import type { ConversationId, Message } from '@enclave/protocol';
+import type { ConversationId, FileAttachment, Message } from '@enclave/protocol';
 import type { Session } from './session.ts';
 
 /** What a message's menu and the composer can do; every write goes through the SDK (outbox for edits, reactions, recall). */
@@ -13,6 +13,9 @@ export interface ChatActions {
   retry(clientMsgId: string): void;
   discard(clientMsgId: string): void;
   openPerson(userId: string): void;
+  /** Files: open the preview, or forward to other conversations (absent where the view has no dialogs). */
+  previewFile?(f: FileAttachment): void;
+  forward?(m: Message): void;
 }
 
 /** The recall window the server enforces by default (ENCLAVE_RECALL_WINDOW_MS); the menu item hides after it. */
@@ -22,7 +25,12 @@ export const RECALL_WINDOW_MS = 120_000;
 export const RE_EDIT_MS = 5 * 60_000;
 
 export function canRecall(m: Message, me: string, now: number): boolean {
-  return m.senderId === me && m.state === 'normal' && m.kind === 'text' && now - m.ts < RECALL_WINDOW_MS;
+  return (
+    m.senderId === me &&
+    m.state === 'normal' &&
+    (m.kind === 'text' || m.kind === 'file') &&
+    now - m.ts < RECALL_WINDOW_MS
+  );
 }
 
 export function canEdit(m: Message, me: string): boolean {

@@ -72,4 +72,23 @@ describe('buildRows', () => {
     const rows = buildRows([msg(1, 'me', day, { clientMsgId: 'x' })], [echo('y', day + 2000), echo('x', day + 1000)]);
     expect(rows.map((r) => r.key)).toEqual(['d1', 'm1', 'py']);
   });
+
+  it('marks the unloaded stretch after a jump, with the day shown again after it', () => {
+    const messages = [msg(4, 'a', day), msg(5, 'a', day + 1000), msg(40, 'a', day + 2000)];
+    expect(buildRows(messages, [], { from: 6, to: 39 }).map((r) => r.key)).toEqual([
+      'd4',
+      'm4',
+      'm5',
+      'g6',
+      'd40',
+      'm40',
+    ]);
+    // Nothing loaded after the gap yet: it closes the list.
+    expect(buildRows(messages.slice(0, 2), [], { from: 6, to: 39 }).map((r) => r.key)).toEqual([
+      'd4',
+      'm4',
+      'm5',
+      'g6',
+    ]);
+  });
 });

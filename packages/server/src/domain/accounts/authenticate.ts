@@ -1,11 +1,13 @@
-import { EnclaveError } from '@enclave/protocol';
+import { EnclaveError, type User } from '@enclave/protocol';
 import type { Deps, Viewer } from '../deps.ts';
 import { uidFromDb } from '../../store/dialect.ts';
 import { hashToken } from '../../lib/ids.ts';
+import { precompiled } from '../../store/precompiled.ts';
+import { toUser } from '../directory.ts';
 
-/** Resolve a session token to a viewer, or throw `unauthenticated` / `account_disabled`. */
-export async function authenticate(deps: Deps, token: string): Promise<Viewer> {
-  const row = await deps.store.reader
+/** Every socket's sign-in: built by Kysely once, not per connect. */
+const sessionByToken = precompiled((db, tokenHash: string) =>
+  db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .innerJoin('devices as d', 'd.id', 's.device_id')
@@ -16,14 +18,38 @@ export async function authenticate(deps: Deps, token: string): Promise<Viewer> {
       's.last_used_at',
       'u.id as user_id',
       'u.uid as user_uid',
+      'u.username',
+      'u.display_name',
       'u.role',
       'u.disabled',
       'u.must_change_password',
       'd.id as device_id',
       'd.uid as device_uid',
     ])
-    .where('s.token_hash', '=', hashToken(token))
-    .executeTakeFirst();
+    .where('s.token_hash', '=', tokenHash),
+);
+
+/** Resolve a session token to a viewer, or throw `unauthenticated` / `account_disabled`. */
+export async function authenticate(deps: Deps, token: string): Promise<Viewer> {
+  return (await resolve(deps, token)).viewer;
+}
+
+/** `authenticate`, and the signed-in user as the hello frame shows it, from the same statement. */
+export async function authenticateUser(deps: Deps, token: string): Promise<{ viewer: Viewer; user: User }> {
+  const { viewer, row } = await resolve(deps, token);
+  const user = toUser({
+    id: viewer.userId,
+    uid: row.user_uid,
+    username: row.username,
+    display_name: row.display_name,
+    role: row.role,
+    disabled: row.disabled,
+  });
+  return { viewer, user };
+}
+
+async function resolve(deps: Deps, token: string) {
+  const row = await sessionByToken.first(deps.store.kind, deps.store.reader, hashToken(token));
   if (!row || row.revoked_at !== null)
     throw new EnclaveError('unauthenticated', 'The session has ended; sign in again.');
   if (Number(row.disabled)) throw new EnclaveError('account_disabled');
@@ -40,7 +66,7 @@ export async function authenticate(deps: Deps, token: string): Promise<Viewer> {
     mustChangePassword: !!Number(row.must_change_password),
   };
   deps.directory.remember(viewer.userId, viewer.uid);
-  return viewer;
+  return { viewer, row };
 }
 
 /**

@@ -2,15 +2,15 @@ import { EnclaveError, type User } from '@enclave/protocol';
 import type { Deps } from '../deps.ts';
 import { toUser } from '../directory.ts';
 import { uidToDb } from '../../store/dialect.ts';
+import { precompiled } from '../../store/precompiled.ts';
 
 const userColumns = ['id', 'uid', 'username', 'display_name', 'role', 'disabled'] as const;
 
+/** Read at every socket's sign-in (the hello frame): built by Kysely once. */
+const userByUid = precompiled((db, uid: unknown) => db.selectFrom('users').select(userColumns).where('uid', '=', uid));
+
 export async function getUser(deps: Deps, uid: string): Promise<User> {
-  const row = await deps.store.reader
-    .selectFrom('users')
-    .select(userColumns)
-    .where('uid', '=', uidToDb(deps.store.kind, uid))
-    .executeTakeFirst();
+  const row = await userByUid.first(deps.store.kind, deps.store.reader, uidToDb(deps.store.kind, uid));
   if (!row) throw new EnclaveError('user_not_found');
   return toUser(row);
 }

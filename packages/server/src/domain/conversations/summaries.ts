@@ -4,6 +4,7 @@ import { toConvRow } from '../access.ts';
 import { presentMessage } from '../present.ts';
 import { recordFromRow } from '../records.ts';
 import type { Executor } from '../../store/dialect.ts';
+import { precompiled } from '../../store/precompiled.ts';
 
 export interface SummaryFilter {
   /** Only these conversations (internal ids). */
@@ -27,6 +28,88 @@ export async function querySummaries(
   f: SummaryFilter,
 ): Promise<(Conversation & { internalId: number })[]> {
   const me = viewer.userId;
+  const kind = deps.store.kind;
+  // Sync's shapes (every socket's first sync) are built by Kysely once; the others each time.
+  const rows =
+    f.since !== undefined && f.limit && !f.ids && !f.includeLeft
+      ? f.before
+        ? await movedBefore.rows(kind, exec, me, f.since, f.before[0], f.before[1], f.limit)
+        : await moved.rows(kind, exec, me, f.since, f.limit)
+      : await summariesQuery(exec, me, f).execute();
+
+  const userIds = new Set<number>();
+  for (const r of rows) {
+    if (r.peer_id !== null) userIds.add(Number(r.peer_id));
+    if (r.pm_sender_id !== null) userIds.add(Number(r.pm_sender_id));
+  }
+  const users = await deps.directory.users(userIds);
+  const out = rows.map((r) => {
+    const conv = toConvRow(r);
+    const peer = r.peer_id === null ? null : (users.get(Number(r.peer_id)) ?? null);
+    let preview = null;
+    const active = !!Number(r.active);
+    const floor = conv.historyMode === 'all' ? 1 : Number(r.joined_seq);
+    // The preview is the newest message only when this viewer may see it: not before their join
+    // point (from_join), and nothing at all once they have left.
+    if (r.pm_seq !== null && r.pm_uid !== null && active && Number(r.pm_seq) >= floor) {
+      const rec = recordFromRow(
+        deps,
+        {
+          conversation_id: conv.id,
+          seq: Number(r.pm_seq),
+          uid: r.pm_uid,
+          sender_id: Number(r.pm_sender_id),
+          client_msg_id: r.pm_client_msg_id!,
+          kind: r.pm_kind!,
+          content: r.pm_content,
+          format: r.pm_format!,
+          meta: r.pm_meta!,
+          msg_no: Number(r.pm_msg_no),
+          ts: Number(r.pm_ts),
+          edited_at: r.pm_edited_at,
+          recalled_at: r.pm_recalled_at,
+          signoff: Number(r.pm_signoff),
+        },
+        conv.uid,
+        users.get(Number(r.pm_sender_id))?.id ?? '',
+      );
+      const signed = Number(r.pm_signed) > 0;
+      preview = presentMessage({ userId: me, signed: () => signed }, rec, null);
+    }
+    const unread = active ? Math.max(0, conv.lastMsgNo - Number(r.read_msg_no) - Number(r.recalled_unread ?? 0)) : 0;
+    const summary: Conversation & { internalId: number } = {
+      internalId: conv.id,
+      id: conv.uid as Conversation['id'],
+      kind: conv.kind,
+      name: conv.kind === 'direct' ? (peer?.displayName ?? conv.name) : conv.name,
+      peer,
+      lastSeq: conv.lastSeq,
+      lastTs: conv.lastTs,
+      minSeq: conv.historyMode === 'all' ? 1 : Number(r.joined_seq),
+      unread,
+      mentions: active ? Number(r.mention_count ?? 0) + Number(r.mention_all_count ?? 0) : 0,
+      preview,
+      muted: !!Number(r.muted),
+      pinned: !!Number(r.pinned),
+      role: r.role,
+      readSeq: Number(r.read_seq),
+      peerReadSeq: r.peer_read_seq === null ? null : Number(r.peer_read_seq),
+      peerDeliveredSeq: r.peer_delivered_seq === null ? null : Number(r.peer_delivered_seq),
+      memberCount: conv.memberCount,
+      announcement: conv.announcement,
+      allMuted: conv.allMuted,
+      historyMode: conv.historyMode,
+      dissolved: conv.dissolvedAt !== null,
+      active,
+    };
+    return summary;
+  });
+  if (f.since === undefined) out.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastTs - a.lastTs);
+  return out;
+}
+
+/** The summaries statement for a filter (with `precompiled`'s placeholders: used as values only). */
+function summariesQuery(exec: Executor, me: number, f: SummaryFilter) {
   let q = exec
     .selectFrom('members as m')
     .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
@@ -118,78 +201,13 @@ export async function querySummaries(
   }
   q = f.since !== undefined ? q.orderBy('c.last_ts', 'desc').orderBy('c.id', 'desc') : q.orderBy('c.last_ts', 'desc');
   if (f.limit) q = q.limit(f.limit);
-  const rows = await q.execute();
-
-  const userIds = new Set<number>();
-  for (const r of rows) {
-    if (r.peer_id !== null) userIds.add(Number(r.peer_id));
-    if (r.pm_sender_id !== null) userIds.add(Number(r.pm_sender_id));
-  }
-  const users = await deps.directory.users(userIds);
-  const out = rows.map((r) => {
-    const conv = toConvRow(r);
-    const peer = r.peer_id === null ? null : (users.get(Number(r.peer_id)) ?? null);
-    let preview = null;
-    const active = !!Number(r.active);
-    const floor = conv.historyMode === 'all' ? 1 : Number(r.joined_seq);
-    // The preview is the newest message only when this viewer may see it: not before their join
-    // point (from_join), and nothing at all once they have left.
-    if (r.pm_seq !== null && r.pm_uid !== null && active && Number(r.pm_seq) >= floor) {
-      const rec = recordFromRow(
-        deps,
-        {
-          conversation_id: conv.id,
-          seq: Number(r.pm_seq),
-          uid: r.pm_uid,
-          sender_id: Number(r.pm_sender_id),
-          client_msg_id: r.pm_client_msg_id!,
-          kind: r.pm_kind!,
-          content: r.pm_content,
-          format: r.pm_format!,
-          meta: r.pm_meta!,
-          msg_no: Number(r.pm_msg_no),
-          ts: Number(r.pm_ts),
-          edited_at: r.pm_edited_at,
-          recalled_at: r.pm_recalled_at,
-          signoff: Number(r.pm_signoff),
-        },
-        conv.uid,
-        users.get(Number(r.pm_sender_id))?.id ?? '',
-      );
-      const signed = Number(r.pm_signed) > 0;
-      preview = presentMessage({ userId: me, signed: () => signed }, rec, null);
-    }
-    const unread = active ? Math.max(0, conv.lastMsgNo - Number(r.read_msg_no) - Number(r.recalled_unread ?? 0)) : 0;
-    const summary: Conversation & { internalId: number } = {
-      internalId: conv.id,
-      id: conv.uid as Conversation['id'],
-      kind: conv.kind,
-      name: conv.kind === 'direct' ? (peer?.displayName ?? conv.name) : conv.name,
-      peer,
-      lastSeq: conv.lastSeq,
-      lastTs: conv.lastTs,
-      minSeq: conv.historyMode === 'all' ? 1 : Number(r.joined_seq),
-      unread,
-      mentions: active ? Number(r.mention_count ?? 0) + Number(r.mention_all_count ?? 0) : 0,
-      preview,
-      muted: !!Number(r.muted),
-      pinned: !!Number(r.pinned),
-      role: r.role,
-      readSeq: Number(r.read_seq),
-      peerReadSeq: r.peer_read_seq === null ? null : Number(r.peer_read_seq),
-      peerDeliveredSeq: r.peer_delivered_seq === null ? null : Number(r.peer_delivered_seq),
-      memberCount: conv.memberCount,
-      announcement: conv.announcement,
-      allMuted: conv.allMuted,
-      historyMode: conv.historyMode,
-      dissolved: conv.dissolvedAt !== null,
-      active,
-    };
-    return summary;
-  });
-  if (f.since === undefined) out.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastTs - a.lastTs);
-  return out;
+  return q;
 }
+
+const moved = precompiled((db, me: number, since: number, limit: number) => summariesQuery(db, me, { since, limit }));
+const movedBefore = precompiled((db, me: number, since: number, ts: number, id: number, limit: number) =>
+  summariesQuery(db, me, { since, before: [ts, id], limit }),
+);
 
 export function totalUnread(items: Conversation[]): number {
   return items.reduce((n, c) => n + (c.muted ? 0 : c.unread), 0);
@@ -200,9 +218,14 @@ export function stripInternal<T extends { internalId: number }>(c: T): Omit<T, '
   return rest;
 }
 
-/** Total unread over my active, unmuted conversations: one statement. */
+/** Total unread over my active, unmuted conversations: one statement (every sync: built once). */
 export async function totalUnreadOf(deps: Deps, exec: Executor, userId: number): Promise<number> {
-  const r = await exec
+  const r = await totalUnreadQuery.first(deps.store.kind, exec, userId);
+  return Math.max(0, Number(r?.total ?? 0));
+}
+
+const totalUnreadQuery = precompiled((exec, userId: number) =>
+  exec
     .selectFrom('members as m')
     .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
     .select((eb) =>
@@ -224,7 +247,5 @@ export async function totalUnreadOf(deps: Deps, exec: Executor, userId: number):
     )
     .where('m.user_id', '=', userId)
     .where('m.active', '=', 1)
-    .where('m.muted', '=', 0)
-    .executeTakeFirst();
-  return Math.max(0, Number(r?.total ?? 0));
-}
+    .where('m.muted', '=', 0),
+);

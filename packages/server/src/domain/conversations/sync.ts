@@ -4,6 +4,19 @@ import { NO_END, type Access, type Range } from '../access.ts';
 import { presentEvents, queryEvents } from './read-events.ts';
 import { uidFromDb } from '../../store/dialect.ts';
 import { querySummaries, stripInternal, totalUnreadOf } from './summaries.ts';
+import { precompiled } from '../../store/precompiled.ts';
+
+/** My user events after a useq: every sync (and every socket's first one), built by Kysely once. */
+const userEventsAfter = precompiled((db, userId: number, afterUseq: number) =>
+  db
+    .selectFrom('user_events as e')
+    .innerJoin('conversations as c', 'c.id', 'e.conversation_id')
+    .select(['e.useq', 'e.type', 'e.data', 'e.ts', 'c.uid'])
+    .where('e.user_id', '=', userId)
+    .where('e.useq', '>', afterUseq)
+    .orderBy('e.useq')
+    .limit(limits.userEventsPageMax + 1),
+);
 
 /** Opaque to clients. u: last useq seen; t: conversations moved after this time; n/c: paging state. */
 interface Token {
@@ -46,15 +59,7 @@ export async function sync(
   const now = deps.now();
   const nextT = tok.n ?? Math.max(0, now - SLACK_MS);
 
-  const ueRows = await exec
-    .selectFrom('user_events as e')
-    .innerJoin('conversations as c', 'c.id', 'e.conversation_id')
-    .select(['e.useq', 'e.type', 'e.data', 'e.ts', 'c.uid'])
-    .where('e.user_id', '=', viewer.userId)
-    .where('e.useq', '>', tok.u)
-    .orderBy('e.useq')
-    .limit(limits.userEventsPageMax + 1)
-    .execute();
+  const ueRows = await userEventsAfter.rows(deps.store.kind, exec, viewer.userId, tok.u);
   const userLimited = ueRows.length > limits.userEventsPageMax;
   const userEvents: UserEvent[] = ueRows.slice(0, limits.userEventsPageMax).map((r) => ({
     useq: Number(r.useq),

@@ -1,5 +1,7 @@
 import fsp from 'node:fs/promises';
-import { fileTypeFromFile } from 'file-type';
+
+/** file-type is loaded with the first upload, not at start. */
+let fileType: Promise<typeof import('file-type')> | undefined;
 
 const HEAD_BYTES = 4096;
 
@@ -9,6 +11,7 @@ const HEAD_BYTES = 4096;
  * so policy and download headers can treat them as active content; other valid UTF-8 is text/plain.
  */
 export async function sniffFile(filePath: string): Promise<string> {
+  const { fileTypeFromFile } = await (fileType ??= import('file-type'));
   const ft = await fileTypeFromFile(filePath);
   const head = await readHead(filePath);
   if (ft && ft.mime !== 'application/xml') return ft.mime;

@@ -59,9 +59,12 @@ export class OrgIndex {
     this.views.set(everyone.id, { view: everyone, totals: new Map() });
   }
 
-  /** Build everything from the store. */
-  async load(): Promise<void> {
-    const db = this.store.bulk;
+  /**
+   * Build everything from the store: by default on the bulk readers (worker threads on SQLite),
+   * so a reload does not hold up the event loop; the server's first load, when nothing else is
+   * waiting, reads inline instead of waiting for a worker thread to start.
+   */
+  async load(db = this.store.bulk): Promise<void> {
     const [depts, posts, disabled] = await Promise.all([
       db.selectFrom('departments').select(['id', 'uid', 'parent_id', 'name', 'sort_order', 'depth']).execute(),
       db.selectFrom('posts').select(['user_id', 'department_id']).execute(),

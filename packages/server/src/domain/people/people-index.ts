@@ -63,7 +63,28 @@ export class PeopleIndex {
     private readonly sweepEveryMs = 2_000,
   ) {}
 
-  async load(): Promise<void> {
+  /** The first load, in flight or done (null: not started, or it failed and will be retried). */
+  private loading: Promise<void> | null = null;
+
+  /**
+   * Build the index from the store, once: later calls (and every read path, through `catchUp` and
+   * `refreshUsers`) wait for the same load. The server starts it after it listens, so building the
+   * pinyin keys of every name is not on the path to `/readyz`; a search that comes first waits.
+   */
+  load(): Promise<void> {
+    this.loading ??= this.loadAll().catch((err: unknown) => {
+      this.loading = null;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  /** Resolves when no load is in flight (its failure is the caller's of `load` to report). */
+  async settled(): Promise<void> {
+    await this.loading?.catch(() => undefined);
+  }
+
+  private async loadAll(): Promise<void> {
     const rows = await this.selectUsers(this.store.bulk).execute();
     this.byUser.clear();
     const started = this.now();
@@ -85,6 +106,7 @@ export class PeopleIndex {
 
   /** Re-read these users from the store (after a profile, post or department change). */
   async refreshUsers(userIds: Iterable<number>): Promise<void> {
+    await this.load();
     const ids = [...new Set(userIds)];
     for (let i = 0; i < ids.length; i += 500) {
       const rows = await this.selectUsers()
@@ -96,6 +118,7 @@ export class PeopleIndex {
 
   /** New users (by id) every time; users changed since the last sweep (by updated_at) every few seconds. */
   async catchUp(): Promise<void> {
+    await this.load();
     const now = this.now();
     const fresh = await this.selectUsers().where('id', '>', this.maxId).execute();
     for (const r of fresh) {

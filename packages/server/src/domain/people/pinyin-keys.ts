@@ -1,4 +1,12 @@
-import { pinyin, polyphonic } from 'pinyin-pro';
+import { createRequire } from 'node:module';
+
+type PinyinPro = typeof import('pinyin-pro');
+let pinyinPro: PinyinPro | undefined;
+/**
+ * pinyin-pro (its dictionary is ~0.5 MB of JavaScript) is loaded at the first name that needs it,
+ * not when the server starts: the people index is built after the server listens.
+ */
+const lib = (): PinyinPro => (pinyinPro ??= createRequire(import.meta.url)('pinyin-pro') as PinyinPro);
 
 /**
  * Search keys for a name: every pinyin spelling (full and initials) over all readings of polyphonic
@@ -13,7 +21,7 @@ const readingCache = new Map<string, string[]>();
 function readingsOf(ch: string): string[] {
   let r = readingCache.get(ch);
   if (!r) {
-    const raw = polyphonic(ch, { toneType: 'none', type: 'array' })[0] ?? [];
+    const raw = lib().polyphonic(ch, { toneType: 'none', type: 'array' })[0] ?? [];
     const out: string[] = [];
     for (const s of raw) {
       const lower = s.toLowerCase();
@@ -83,7 +91,7 @@ function preferSurname(chars: string[], positions: string[][]) {
   const lead = Math.min(2, positions.length);
   // Only a polyphonic first character needs the surname dictionary (单 shan, 曾 zeng, 尉迟 yuchi).
   if ((positions[0]?.length ?? 0) < 2) return;
-  const sur = pinyin(chars.slice(0, lead).join(''), { toneType: 'none', type: 'array', surname: 'head' });
+  const sur = lib().pinyin(chars.slice(0, lead).join(''), { toneType: 'none', type: 'array', surname: 'head' });
   for (let i = 0; i < lead && i < sur.length; i++) {
     if (!han.test(chars[i] ?? '')) break;
     const s = sur[i]!.toLowerCase().replaceAll('ü', 'v');

@@ -6,6 +6,7 @@ import type { OrgSource } from './org-source.ts';
 import type { DeviceState, PresenceChange, PresenceRegistry } from './registry.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { typingAudience } from './typing.ts';
+import { precompiled } from '../../store/precompiled.ts';
 
 /** What presence needs of a connected socket (gateway/connection.ts implements it). */
 export interface PresenceSocket {
@@ -221,11 +222,7 @@ export class Presence {
   }
 
   private async notifyFollowers(userId: number, uid: string, state: PresenceState): Promise<void> {
-    const rows = await this.deps.store.reader
-      .selectFrom('follows')
-      .select('user_id')
-      .where('target_id', '=', userId)
-      .execute();
+    const rows = await followersOf.rows(this.deps.store.kind, this.deps.store.reader, userId);
     if (!rows.length) return;
     const frame = JSON.stringify({ ev: 'followed', data: { userId: uid, state } });
     this.deps.bus.publish({ t: 'followed', toUserIds: rows.map((r) => Number(r.user_id)), frame });
@@ -257,6 +254,11 @@ export class Presence {
     if (sent) this.stats.departmentFlushes++;
   }
 }
+
+/** Asked each time a user comes online (every first socket): built by Kysely once. */
+const followersOf = precompiled((db, userId: number) =>
+  db.selectFrom('follows').select('user_id').where('target_id', '=', userId),
+);
 
 function presenceFrame(uid: string, state: PresenceState, since: number): string {
   return JSON.stringify({ ev: 'presence', data: { userId: uid, state, since } });

@@ -3,6 +3,7 @@ import { createFolder, getFile } from '../../domain/files/get-file.ts';
 import { deleteGroupFile, listGroupFiles } from '../../domain/files/group-files.ts';
 import { checkPolicy, getPolicy, setPolicy } from '../../domain/files/policy.ts';
 import { getPreview } from '../../domain/files/preview.ts';
+import { listRecentFiles } from '../../domain/files/recent-files.ts';
 import { sendFile } from '../../domain/files/send-file.ts';
 
 const ok = { ok: true as const };
@@ -18,6 +19,7 @@ export const fileHandlers: Pick<
   | 'file.preview'
   | 'group.files'
   | 'group.files.delete'
+  | 'files.recent'
   | 'admin.filePolicy.set'
 > = {
   'file.policy': async ({ deps }) => getPolicy(deps),
@@ -31,5 +33,6 @@ export const fileHandlers: Pick<
     await deleteGroupFile(deps, viewer, i.conversationId, i.seq),
     ok
   ),
+  'files.recent': async ({ deps, viewer }, i) => listRecentFiles(deps, viewer, i),
   'admin.filePolicy.set': async ({ deps }, i) => setPolicy(deps, i),
 };
