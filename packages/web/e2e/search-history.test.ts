@@ -143,6 +143,13 @@ describe('web client: search and history', () => {
     await poll(() => msg(page, '最新消息：周报已发').count()).toBe(1);
     expect(await page.locator('.timeline-gap').count()).toBe(0);
 
+    // Chats already in the list that match by name come first while searching, and open directly.
+    await search.fill('协调');
+    const chat = page.getByTestId('search-chats').locator('.conv-row', { hasText: '项目协调群' });
+    await chat.waitFor();
+    await chat.click();
+    await poll(() => page.getByTestId('chat-title').textContent()).toBe('项目协调群');
+
     // People by pinyin initials; a person opens the direct chat.
     await search.fill('zw');
     const person = page.locator('[data-testid="search-person"][data-name="张伟"]');

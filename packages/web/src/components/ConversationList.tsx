@@ -72,6 +72,25 @@ export function ConversationList({
           <Icon name="plus" />
         </button>
       </div>
+      {q.trim() !== '' && shown.length > 0 && (
+        // Chats already in the list that match by name (including File Transfer), before the server's results.
+        <section className="search-results search-chats" aria-label={t('search.chats')}>
+          <h4 className="search-head">{t('search.chats')}</h4>
+          <ul className="conv-list" role="listbox" aria-label={t('search.chats')} data-testid="search-chats">
+            {shown.slice(0, CHATS_WHILE_SEARCHING).map((c) => (
+              <ConversationRow
+                key={c.id}
+                c={c}
+                me={session.me.id}
+                names={names}
+                selected={c.id === selectedId}
+                time={c.lastTs ? listTime(c.lastTs, now, words) : ''}
+                onSelect={onSelect}
+              />
+            ))}
+          </ul>
+        </section>
+      )}
       {q.trim() !== '' && (
         <SearchResults
           session={session}
@@ -100,6 +119,9 @@ export function ConversationList({
     </section>
   );
 }
+
+/** Matching chats shown above the search results. */
+const CHATS_WHILE_SEARCHING = 5;
 
 function SkeletonRows() {
   return (

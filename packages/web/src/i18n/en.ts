@@ -302,6 +302,7 @@ export const en = {
     },
   },
   search: {
+    chats: 'Chats',
     people: 'Contacts',
     groups: 'Groups',
     messages: 'Messages',

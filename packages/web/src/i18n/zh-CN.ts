@@ -301,6 +301,7 @@ export const zhCN: Strings = {
     },
   },
   search: {
+    chats: '会话',
     people: '联系人',
     groups: '群组',
     messages: '聊天记录',
