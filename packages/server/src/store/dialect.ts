@@ -188,6 +188,13 @@ export async function allocateSeq(
   countable: boolean,
   now: number,
 ): Promise<SeqAllocation> {
+  if (kind === 'sqlite') {
+    // The hottest statement of all: fixed SQL handed to the driver without building it through Kysely.
+    const r = await trx.executeQuery<CounterRow>(
+      CompiledQuery.raw(countable ? SQLITE_NEXT_SEQ_COUNTED : SQLITE_NEXT_SEQ, [now, now, conversationId]),
+    );
+    return counterResult(r.rows[0]);
+  }
   const inc = countable ? 1 : 0;
   // last_msg_seq first: MySQL evaluates SET left to right with updated values, PG/SQLite with old ones;
   // in this order both give the new seq. It points the list preview at the newest countable message.
@@ -199,13 +206,6 @@ export async function allocateSeq(
     await sql`update conversations set ${set} where id = ${conversationId}`.execute(trx);
     const r = await sql<CounterRow>`select last_seq, last_msg_no, last_ts, member_version
       from conversations where id = ${conversationId}`.execute(trx);
-    return counterResult(r.rows[0]);
-  }
-  if (kind === 'sqlite') {
-    // The hottest statement of all: fixed SQL handed to the driver without building it through Kysely.
-    const r = await trx.executeQuery<CounterRow>(
-      CompiledQuery.raw(countable ? SQLITE_NEXT_SEQ_COUNTED : SQLITE_NEXT_SEQ, [now, now, conversationId]),
-    );
     return counterResult(r.rows[0]);
   }
   const r = await sql<CounterRow>`update conversations set ${set} where id = ${conversationId}

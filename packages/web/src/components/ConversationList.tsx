@@ -42,6 +42,18 @@ export function ConversationList({
   const shown = useMemo(() => filterConversations(sorted, q), [sorted, q]);
   const words = t('time', { returnObjects: true }) as TimeWords;
   const synced = state.syncToken !== null;
+  const searching = q.trim() !== '';
+  const rowOf = (c: Conversation) => (
+    <ConversationRow
+      key={c.id}
+      c={c}
+      me={session.me.id}
+      names={names}
+      selected={c.id === selectedId}
+      time={c.lastTs ? listTime(c.lastTs, now, words) : ''}
+      onSelect={onSelect}
+    />
+  );
 
   return (
     <section className="list-pane" aria-label={t('rail.messages')}>
@@ -72,26 +84,16 @@ export function ConversationList({
           <Icon name="plus" />
         </button>
       </div>
-      {q.trim() !== '' && shown.length > 0 && (
+      {searching && shown.length > 0 && (
         // Chats already in the list that match by name (including File Transfer), before the server's results.
         <section className="search-results search-chats" aria-label={t('search.chats')}>
           <h4 className="search-head">{t('search.chats')}</h4>
           <ul className="conv-list" role="listbox" aria-label={t('search.chats')} data-testid="search-chats">
-            {shown.slice(0, CHATS_WHILE_SEARCHING).map((c) => (
-              <ConversationRow
-                key={c.id}
-                c={c}
-                me={session.me.id}
-                names={names}
-                selected={c.id === selectedId}
-                time={c.lastTs ? listTime(c.lastTs, now, words) : ''}
-                onSelect={onSelect}
-              />
-            ))}
+            {shown.slice(0, CHATS_WHILE_SEARCHING).map(rowOf)}
           </ul>
         </section>
       )}
-      {q.trim() !== '' && (
+      {searching && (
         <SearchResults
           session={session}
           q={q}
@@ -100,21 +102,10 @@ export function ConversationList({
           onOpenMessage={onOpenMessage}
         />
       )}
-      <ul className="conv-list" role="listbox" aria-label={t('rail.messages')} hidden={q.trim() !== ''}>
+      <ul className="conv-list" role="listbox" aria-label={t('rail.messages')} hidden={searching}>
         {!synced && sorted.length === 0 && <SkeletonRows />}
         {synced && sorted.length === 0 && <li className="empty muted">{t('list.empty')}</li>}
-        {sorted.length > 0 && shown.length === 0 && <li className="empty muted">{t('list.noMatch', { q })}</li>}
-        {shown.map((c) => (
-          <ConversationRow
-            key={c.id}
-            c={c}
-            me={session.me.id}
-            names={names}
-            selected={c.id === selectedId}
-            time={c.lastTs ? listTime(c.lastTs, now, words) : ''}
-            onSelect={onSelect}
-          />
-        ))}
+        {sorted.map(rowOf)}
       </ul>
     </section>
   );

@@ -40,7 +40,6 @@ export const en = {
   list: {
     search: 'Search people, groups, messages',
     empty: 'No conversations yet. Find a colleague in Contacts and say hello.',
-    noMatch: 'No conversation matches “{{q}}”.',
     newGroup: 'New group',
     fileAssistant: 'File Transfer',
     mentioned: '[Mentioned you]',

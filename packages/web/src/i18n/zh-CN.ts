@@ -42,7 +42,6 @@ export const zhCN: Strings = {
   list: {
     search: '搜索联系人、群组、聊天记录',
     empty: '还没有会话，去通讯录找同事聊聊。',
-    noMatch: '没有与“{{q}}”匹配的会话。',
     newGroup: '发起群聊',
     fileAssistant: '文件助手',
     mentioned: '[有人@我]',

@@ -83,6 +83,23 @@ interface Entry {
   partIds: (FileId | null)[];
 }
 
+/** A new entry: nothing uploaded or sent yet. */
+function newEntry(t: Transfer, file: Blob | null, parts: FolderFile[] | null = null): Entry {
+  return {
+    t,
+    file,
+    type: file?.type ?? '',
+    upload: null,
+    fileId: null,
+    clientMsgId: newClientId(),
+    cancelled: false,
+    confirmed: 0,
+    parts,
+    folderId: null,
+    partIds: parts ? parts.map(() => null) : [],
+  };
+}
+
 interface Persisted {
   id: string;
   name: string;
@@ -108,19 +125,10 @@ export class Uploads {
     private readonly chunkSize = UPLOAD_CHUNK_BYTES,
   ) {
     for (const p of this.loadPersisted())
-      this.entries.set(p.id, {
-        t: { ...p, state: 'interrupted', sent: 0, bytesPerSecond: 0, etaSeconds: null, error: null },
-        file: null,
-        type: '',
-        upload: null,
-        fileId: null,
-        clientMsgId: newClientId(),
-        cancelled: false,
-        confirmed: 0,
-        parts: null,
-        folderId: null,
-        partIds: [],
-      });
+      this.entries.set(
+        p.id,
+        newEntry({ ...p, state: 'interrupted', sent: 0, bytesPerSecond: 0, etaSeconds: null, error: null }, null),
+      );
     this.publish(false);
   }
 
@@ -135,29 +143,23 @@ export class Uploads {
   add(files: readonly File[], conversationIds: readonly ConversationId[]): string[] {
     return files.map((file) => {
       const id = newClientId();
-      this.entries.set(id, {
-        t: {
-          id,
-          name: file.name,
-          size: file.size,
-          conversationIds,
-          state: 'checking',
-          sent: 0,
-          bytesPerSecond: 0,
-          etaSeconds: null,
-          error: null,
-        },
-        file,
-        type: file.type,
-        upload: null,
-        fileId: null,
-        clientMsgId: newClientId(),
-        cancelled: false,
-        confirmed: 0,
-        parts: null,
-        folderId: null,
-        partIds: [],
-      });
+      this.entries.set(
+        id,
+        newEntry(
+          {
+            id,
+            name: file.name,
+            size: file.size,
+            conversationIds,
+            state: 'checking',
+            sent: 0,
+            bytesPerSecond: 0,
+            etaSeconds: null,
+            error: null,
+          },
+          file,
+        ),
+      );
       this.publish();
       void this.check(id);
       return id;
@@ -172,30 +174,25 @@ export class Uploads {
   addFolder(name: string, parts: readonly FolderFile[], conversationIds: readonly ConversationId[]): string {
     const id = newClientId();
     const problem = folderProblem(parts);
-    this.entries.set(id, {
-      t: {
-        id,
-        name,
-        size: parts.reduce((n, p) => n + p.file.size, 0),
-        conversationIds,
-        state: problem ? 'refused' : 'checking',
-        sent: 0,
-        bytesPerSecond: 0,
-        etaSeconds: null,
-        error: problem,
-        folder: { count: parts.length, done: 0 },
-      },
-      file: null,
-      type: '',
-      upload: null,
-      fileId: null,
-      clientMsgId: newClientId(),
-      cancelled: false,
-      confirmed: 0,
-      parts: [...parts],
-      folderId: null,
-      partIds: parts.map(() => null),
-    });
+    this.entries.set(
+      id,
+      newEntry(
+        {
+          id,
+          name,
+          size: parts.reduce((n, p) => n + p.file.size, 0),
+          conversationIds,
+          state: problem ? 'refused' : 'checking',
+          sent: 0,
+          bytesPerSecond: 0,
+          etaSeconds: null,
+          error: problem,
+          folder: { count: parts.length, done: 0 },
+        },
+        null,
+        [...parts],
+      ),
+    );
     this.publish();
     if (!problem) void this.check(id);
     return id;

@@ -84,6 +84,29 @@ export async function folderEntries(exec: Executor, folderId: number): Promise<F
   return rows.map((r) => toRow(r as Raw));
 }
 
+/** The attachment of a joined row that selected f.uid, name, size, mime, kind, width, height and b.has_thumb. */
+export function attachmentOfColumns(r: {
+  uid: unknown;
+  name: string;
+  size: unknown;
+  mime: string;
+  kind: FileAttachment['kind'];
+  width: unknown;
+  height: unknown;
+  has_thumb: unknown;
+}): FileAttachment {
+  return {
+    id: uidFromDb(r.uid) as FileAttachment['id'],
+    name: r.name,
+    size: Number(r.size),
+    mime: r.mime,
+    kind: r.kind,
+    width: r.width === null ? null : Number(r.width),
+    height: r.height === null ? null : Number(r.height),
+    thumbnail: !!Number(r.has_thumb ?? 0),
+  };
+}
+
 export function attachmentOf(f: FileRow): FileAttachment {
   return {
     id: f.uid as FileAttachment['id'],

@@ -1,3 +1,4 @@
+import { attachmentOfColumns } from './file-rows.ts';
 import { EnclaveError, type GroupFile, type OpOutput, type OpParsedInput } from '@enclave/protocol';
 import { sql } from 'kysely';
 import type { Deps, Viewer } from '../deps.ts';
@@ -55,16 +56,7 @@ export async function listGroupFiles(
     .execute();
   const senders = await deps.directory.uidsOf(rows.map((r) => Number(r.sender_id)));
   const items: GroupFile[] = rows.map((r) => ({
-    file: {
-      id: uidFromDb(r.uid) as GroupFile['file']['id'],
-      name: r.name,
-      size: Number(r.size),
-      mime: r.mime,
-      kind: r.kind,
-      width: r.width === null ? null : Number(r.width),
-      height: r.height === null ? null : Number(r.height),
-      thumbnail: !!Number(r.has_thumb ?? 0),
-    },
+    file: attachmentOfColumns(r),
     seq: Number(r.seq),
     messageId: uidFromDb(r.message_uid) as GroupFile['messageId'],
     senderId: senders.get(Number(r.sender_id)) as GroupFile['senderId'],

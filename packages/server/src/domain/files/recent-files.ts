@@ -1,3 +1,4 @@
+import { attachmentOfColumns } from './file-rows.ts';
 import { EnclaveError, type OpOutput, type OpParsedInput, type RecentFile } from '@enclave/protocol';
 import { sql } from 'kysely';
 import type { Deps, Viewer } from '../deps.ts';
@@ -139,16 +140,7 @@ export async function listRecentFiles(
   const items: RecentFile[] = page.map((r) => {
     const peer = users.get(peerOf.get(Number(r.conversation_id)) ?? -1);
     return {
-      file: {
-        id: uidFromDb(r.uid) as RecentFile['file']['id'],
-        name: r.name,
-        size: Number(r.size),
-        mime: r.mime,
-        kind: r.kind,
-        width: r.width === null ? null : Number(r.width),
-        height: r.height === null ? null : Number(r.height),
-        thumbnail: !!Number(r.has_thumb ?? 0),
-      },
+      file: attachmentOfColumns(r),
       seq: Number(r.seq),
       messageId: uidFromDb(r.message_uid) as RecentFile['messageId'],
       senderId: users.get(Number(r.sender_id))?.id as RecentFile['senderId'],

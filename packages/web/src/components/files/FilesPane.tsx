@@ -2,9 +2,10 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationId, FileAttachment, RecentFile } from '@enclave/protocol';
 import { errorKey } from '../../state/errors.ts';
-import { formatSize, looksPreviewable } from '../../state/file-format.ts';
+import { formatSize } from '../../state/file-format.ts';
 import { clock, isoDate } from '../../state/format-time.ts';
 import type { Session } from '../../state/session.ts';
+import { FileActions } from './FileActions.tsx';
 import { Icon } from '../Icons.tsx';
 import { useSenderNames } from '../search/useSenderNames.ts';
 import { FileIcon } from './FileIcon.tsx';
@@ -144,31 +145,12 @@ export function FilesPane({
                   </span>
                 </div>
                 <div className="group-file-actions">
-                  {(f.file.kind === 'image' || looksPreviewable(f.file)) && (
-                    <button
-                      className="icon-btn small"
-                      onClick={() => setPreview(f.file)}
-                      aria-label={`${t('files.preview')} ${f.file.name}`}
-                      title={t('files.preview')}
-                      data-testid="files-rail-preview"
-                    >
-                      <Icon name="eye" size={18} />
-                    </button>
-                  )}
-                  <a
-                    className="icon-btn small"
-                    href={
-                      f.file.kind === 'folder'
-                        ? session.client.fileUrls(f.file.id).zip
-                        : session.client.fileUrls(f.file.id).download
-                    }
-                    download={f.file.kind === 'folder' ? `${f.file.name}.zip` : f.file.name}
-                    aria-label={`${t('files.download')} ${f.file.name}`}
-                    title={f.file.kind === 'folder' ? t('files.downloadZip') : t('files.download')}
-                    data-testid="files-rail-download"
-                  >
-                    <Icon name="download" size={18} />
-                  </a>
+                  <FileActions
+                    session={session}
+                    file={f.file}
+                    onPreview={setPreview}
+                    testIds={{ preview: 'files-rail-preview', download: 'files-rail-download' }}
+                  />
                   <button
                     className="icon-btn small"
                     onClick={() => onOpenMessage(f.conversation.id, f.seq)}

@@ -2,11 +2,12 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Conversation, FileAttachment, GroupFile } from '@enclave/protocol';
 import { errorKey } from '../../state/errors.ts';
-import { formatSize, looksPreviewable } from '../../state/file-format.ts';
+import { formatSize } from '../../state/file-format.ts';
 import { clock, isoDate } from '../../state/format-time.ts';
 import type { Session } from '../../state/session.ts';
 import type { Uploads } from '../../state/uploads.ts';
 import { Dialog } from '../Dialog.tsx';
+import { FileActions } from './FileActions.tsx';
 import { Icon } from '../Icons.tsx';
 import { FileIcon } from './FileIcon.tsx';
 import { TransferList } from './TransferList.tsx';
@@ -174,30 +175,12 @@ export function GroupFilesPanel({
                     </span>
                   </div>
                   <div className="group-file-actions">
-                    {(g.file.kind === 'image' || looksPreviewable(g.file)) && (
-                      <button
-                        className="icon-btn small"
-                        onClick={() => onPreview(g.file)}
-                        aria-label={`${t('files.preview')} ${g.file.name}`}
-                        title={t('files.preview')}
-                      >
-                        <Icon name="eye" size={18} />
-                      </button>
-                    )}
-                    <a
-                      className="icon-btn small"
-                      href={
-                        g.file.kind === 'folder'
-                          ? session.client.fileUrls(g.file.id).zip
-                          : session.client.fileUrls(g.file.id).download
-                      }
-                      download={g.file.kind === 'folder' ? `${g.file.name}.zip` : g.file.name}
-                      aria-label={`${t('files.download')} ${g.file.name}`}
-                      title={g.file.kind === 'folder' ? t('files.downloadZip') : t('files.download')}
-                      data-testid="group-file-download"
-                    >
-                      <Icon name="download" size={18} />
-                    </a>
+                    <FileActions
+                      session={session}
+                      file={g.file}
+                      onPreview={onPreview}
+                      testIds={{ download: 'group-file-download' }}
+                    />
                     {manage && (
                       <button
                         className="icon-btn small danger"
