@@ -19,6 +19,7 @@ import { Presence } from './domain/presence/presence.ts';
 import { MemoryPresenceRegistry } from './domain/presence/registry.ts';
 import { Writer } from './domain/writer.ts';
 import { createSearchIndex } from './domain/search/create-index.ts';
+import { rebuildLostIndex } from './domain/search/reindex.ts';
 import { identityCodec } from './lib/codec.ts';
 import { PasswordHasher } from './lib/hasher.ts';
 import { LoginThrottle } from './lib/throttle.ts';
@@ -93,7 +94,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     now: o.now ?? Date.now,
     org,
     people,
-    search: createSearchIndex(store.kind),
+    search: createSearchIndex(store, log),
     files: new FileService(store, config),
     presence,
     onlineCount: (departmentId) => presence.onlineCount(departmentId),
@@ -116,6 +117,8 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   });
   await http.register(fastifyCookie);
   http.server.once('listening', () => {
+    deps.search.start?.();
+    rebuildLostIndex(deps).catch((err: unknown) => log.error({ err }, 'search index rebuild failed'));
     people.load().catch((err: unknown) => log.error({ err }, 'people index load failed; retried at the next search'));
   });
 
@@ -198,6 +201,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       await bus.close();
       await deps.files.blobs.close();
       await people.settled();
+      await deps.search.close?.();
       if (!o.store) await store.close();
     },
   };

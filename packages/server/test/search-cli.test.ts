@@ -45,7 +45,7 @@ describe('search CLI', () => {
       });
     await srv.close();
     // The index is lost (e.g. restored from an older copy): empty it behind the server's back.
-    const db = new Database(path.join(dir, 'enclave.db'));
+    const db = new Database(path.join(dir, 'enclave-search.db'));
     db.exec('delete from search_fts; delete from search_bi; delete from search_docs;');
     db.close();
   }, 60_000);

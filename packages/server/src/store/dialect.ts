@@ -17,6 +17,7 @@ import {
 import type pgModule from 'pg';
 import { parse as uuidParse, stringify as uuidStringify } from 'uuid';
 import { InlineSqliteReaderDialect, InlineSqliteWriterDialect, WorkerSqliteDialect } from './sqlite-driver.ts';
+import { prepareSearchFile, type SearchFileState } from './search-file.ts';
 import type { Database } from './schema.ts';
 
 export type DialectKind = 'sqlite' | 'postgres' | 'mysql';
@@ -52,6 +53,8 @@ export interface Connections {
   openBulkReader: () => Db;
   /** Statements executed, for tests that pin the cost of hot paths. */
   stats: { statements: number };
+  /** SQLite: the main database file and the search index's own file beside it. */
+  files?: { main: string; search: SearchFileState };
 }
 
 export async function connect(url: string, poolSize: number): Promise<Connections> {
@@ -63,11 +66,17 @@ export async function connect(url: string, poolSize: number): Promise<Connection
   if (kind === 'sqlite') {
     const file = url.slice('sqlite:'.length);
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // Before the migrations: an index still in the main database is copied to its own file first.
+    const search = prepareSearchFile(file);
     const db = new Kysely<Database>({ log, dialect: new InlineSqliteWriterDialect({ file }) });
+    // Message search reads the index's file, attached as `search`, beside the main database.
     const openBulkReader = () =>
-      new Kysely<Database>({ log, dialect: new WorkerSqliteDialect({ file, readonly: true, connections: 2 }) });
+      new Kysely<Database>({
+        log,
+        dialect: new WorkerSqliteDialect({ file, readonly: true, connections: 2, attach: { search: search.file } }),
+      });
     const openReader = () => new Kysely<Database>({ log, dialect: new InlineSqliteReaderDialect({ file }) });
-    return { kind, db, openReader, openBulkReader, stats };
+    return { kind, db, openReader, openBulkReader, stats, files: { main: file, search } };
   }
   if (kind === 'postgres') {
     const pg = await loadPg();

@@ -74,3 +74,32 @@ async function ensurePgTrgm(db: AnyDb): Promise<string> {
   }
   return (await find()) ?? 'public';
 }
+
+/**
+ * 0005_search_queue — SQLite only: the index moves to its own file, worked by a worker thread
+ * (store/search-file.ts, decision 0008). The main database keeps a queue of index changes, written in
+ * the transaction of the message change; the old index tables, copied to the search file when it was
+ * opened (before this migration), are dropped. PostgreSQL and MySQL keep indexing in the transaction.
+ */
+export function searchQueueMigration(kind: DialectKind): Migration {
+  return {
+    async up(db: AnyDb) {
+      if (kind !== 'sqlite') return;
+      // AUTOINCREMENT: ids never go back, even when the queue has been emptied (the indexer's mark).
+      await sql`create table search_queue (
+        id integer primary key autoincrement,
+        op integer not null,
+        conversation_id integer not null,
+        seq integer not null,
+        to_seq integer,
+        sender_id integer,
+        ts integer,
+        flags integer,
+        body text
+      )`.execute(db);
+      await sql`drop table if exists search_fts`.execute(db);
+      await sql`drop table if exists search_bi`.execute(db);
+      await sql`drop table if exists search_docs`.execute(db);
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { addIdColumn, keyText, longText, tableOptions, uidType, type DialectKind } from './dialect.ts';
-import { searchMigration } from './migration-search.ts';
+import { searchMigration, searchQueueMigration } from './migration-search.ts';
 import { filesMigration } from './migration-files.ts';
 
 /*
@@ -299,6 +299,7 @@ function migrations(kind: DialectKind): Record<string, Migration> {
     '0002_organisation': organisation(kind),
     '0003_search': searchMigration(kind),
     '0004_files': filesMigration(kind),
+    '0005_search_queue': searchQueueMigration(kind),
   };
 }
 

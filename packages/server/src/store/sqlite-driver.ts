@@ -39,9 +39,9 @@ class WorkerConnection implements DatabaseConnection {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
-  constructor(file: string, readonly: boolean) {
+  constructor(file: string, readonly: boolean, attach: Record<string, string> = {}) {
     this.worker = new Worker(new URL('./sqlite-worker.mjs', import.meta.url), {
-      workerData: { file, readonly },
+      workerData: { file, readonly, attach },
       execArgv: [],
     });
     this.worker.on('message', (r: Reply) => {
@@ -100,11 +100,12 @@ class WorkerDriver implements Driver {
     private readonly file: string,
     private readonly readonly: boolean,
     private readonly size: number,
+    private readonly attach: Record<string, string> = {},
   ) {}
 
   async init(): Promise<void> {
     for (let i = 0; i < this.size; i++) {
-      const c = new WorkerConnection(this.file, this.readonly);
+      const c = new WorkerConnection(this.file, this.readonly, this.attach);
       this.all.push(c);
       this.free.push(c);
     }
@@ -156,12 +157,20 @@ class WorkerDriver implements Driver {
 
 /** Kysely dialect for SQLite with every statement off the event loop (heavy reads; checkpoints). */
 export class WorkerSqliteDialect implements Dialect {
-  constructor(private readonly opts: { file: string; readonly: boolean; connections: number }) {}
+  constructor(
+    private readonly opts: {
+      file: string;
+      readonly: boolean;
+      connections: number;
+      /** Other database files every connection attaches: schema name → file. */
+      attach?: Record<string, string>;
+    },
+  ) {}
   createAdapter() {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new WorkerDriver(this.opts.file, this.opts.readonly, this.opts.connections);
+    return new WorkerDriver(this.opts.file, this.opts.readonly, this.opts.connections, this.opts.attach);
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's introspector takes any database
   createIntrospector(db: Kysely<any>) {

@@ -12,6 +12,10 @@ if (!workerData.readonly) {
 }
 db.pragma('busy_timeout = 10000');
 db.pragma('cache_size = -32000');
+for (const [schema, file] of Object.entries(workerData.attach ?? {})) {
+  if (!/^[a-z_]+$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+  db.prepare(`attach database ? as ${schema}`).run(file);
+}
 
 const cache = new Map();
 function prepare(sql) {

@@ -1,4 +1,4 @@
-import { connect, ping, type Db, type DialectKind } from './dialect.ts';
+import { connect, ping, type Connections, type Db, type DialectKind } from './dialect.ts';
 import { migrate } from './migrations.ts';
 
 /** The Store port: a writer handle, a reader handle, the dialect, and lifecycle. */
@@ -12,6 +12,8 @@ export interface Store {
   ping(): Promise<void>;
   /** Statements executed so far (every dialect), for tests that pin hot-path cost. */
   stats: { statements: number };
+  /** SQLite: the main database file and the search index's own file. */
+  files?: Connections['files'];
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function openStore(url: string, opts: { poolSize?: number; migrate?
     reader,
     bulk,
     stats: conns.stats,
+    ...(conns.files ? { files: conns.files } : {}),
     ping: () => ping(reader),
     async close() {
       if (reader !== conns.db) await reader.destroy();

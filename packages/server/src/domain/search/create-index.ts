@@ -1,12 +1,13 @@
-import type { DialectKind } from '../../store/dialect.ts';
+import type { Logger } from 'pino';
+import type { Store } from '../../store/store.ts';
 import { MysqlSearchIndex } from './mysql-index.ts';
 import type { SearchIndex } from './port.ts';
 import { PostgresSearchIndex } from './postgres-index.ts';
 import { SqliteSearchIndex } from './sqlite-index.ts';
 
 /** The search index for a store: the embedded one on SQLite, the distributed ones beside PG/MySQL. */
-export function createSearchIndex(kind: DialectKind): SearchIndex {
-  if (kind === 'postgres') return new PostgresSearchIndex();
-  if (kind === 'mysql') return new MysqlSearchIndex();
-  return new SqliteSearchIndex();
+export function createSearchIndex(store: Pick<Store, 'kind' | 'db' | 'reader' | 'files'>, log?: Logger): SearchIndex {
+  if (store.kind === 'postgres') return new PostgresSearchIndex();
+  if (store.kind === 'mysql') return new MysqlSearchIndex();
+  return new SqliteSearchIndex(store, log);
 }

@@ -63,6 +63,9 @@ export interface SearchIndex {
   bulkLoad(exec: Executor, docs: (SearchDoc & { id: number })[]): Promise<void>;
   /** After a bulk load: let new ids continue above the highest loaded one. */
   finishLoad(exec: Executor): Promise<void>;
+  /** An index with its own worker (SQLite): start it with the server, stop it before the store closes. */
+  start?(): void;
+  close?(): Promise<void>;
 }
 
 const int = (n: number): string => {

@@ -84,3 +84,21 @@ export async function reindexSearch(
   await deps.search.finishLoad(db);
   return { messages: total };
 }
+
+/**
+ * At start: a search file created now beside a store that already holds messages (the file was lost
+ * or deleted, and it did not come from the old in-database layout) is rebuilt in the background;
+ * searches answer from what is indexed so far until it finishes.
+ */
+export async function rebuildLostIndex(
+  deps: Pick<Deps, 'store' | 'search' | 'codec' | 'directory' | 'log'>,
+): Promise<void> {
+  const files = deps.store.files;
+  if (!files?.search.created || files.search.moved > 0) return;
+  const any = await deps.store.reader.selectFrom('messages').select('seq').limit(1).executeTakeFirst();
+  if (!any) return;
+  deps.log.warn({ file: files.search.file }, 'search index file is new but messages exist: rebuilding it');
+  const started = Date.now();
+  const r = await reindexSearch(deps);
+  deps.log.info({ messages: r.messages, ms: Date.now() - started }, 'search index rebuilt');
+}

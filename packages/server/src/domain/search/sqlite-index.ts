@@ -1,59 +1,189 @@
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { CompiledQuery, sql, type RawBuilder } from 'kysely';
-import type { Executor, Trx } from '../../store/dialect.ts';
+import type { Logger } from 'pino';
+import type { Db, Executor, Trx } from '../../store/dialect.ts';
+import { INDEXED_KEY } from '../../store/search-file.ts';
+import type { Store } from '../../store/store.ts';
 import { commonFilters, toHits, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
 import { bigramText, charLength, ftsQuote, normalize, segments } from './text.ts';
 
 /**
- * SQLite: FTS5 tables that own their text, keyed by search_docs.id.
+ * SQLite: FTS5 tables that own their text, keyed by search_docs.id, in their own database file
+ * (store/search-file.ts; decision 0008):
  * - `search_fts` (trigram): terms of 3+ characters, exact substrings in any script;
  * - `search_bi` (unicode61 over CJK bigrams + last characters + words, detail=none): terms of 1–2
  *   characters, which a trigram index cannot answer (measured in docs/benchmarks.md).
  * The driving table is an FTS5 table walked by rowid descending, so "newest first" stops at the page.
+ *
+ * A message change only queues its index change (`search_queue`, one row in the main database, in the
+ * change's own transaction); the indexer worker (sqlite-indexer.mjs) applies the queue in order on
+ * another core. A search first waits until the indexer has applied everything committed before it
+ * began, so a sender finds the message it was just acked for, and a recall has left the index.
  */
-const ADD_DOC = 'insert into search_docs (conversation_id, seq, sender_id, ts, flags) values (?, ?, ?, ?, ?)';
-const ADD_TRIGRAMS = 'insert into search_fts (rowid, body) values (last_insert_rowid(), ?)';
-const ADD_BIGRAMS = 'insert into search_bi (rowid, grams) values (last_insert_rowid(), ?)';
+const ENQUEUE =
+  'insert into search_queue (op, conversation_id, seq, to_seq, sender_id, ts, flags, body) values (?, ?, ?, ?, ?, ?, ?, ?)';
+const OP_PUT = 1;
+const OP_REMOVE = 2;
+const OP_REMOVE_RANGE = 3;
+/** A search waits at most this long for the indexer; then it answers from the index as it is. */
+const CATCH_UP_MS = 5_000;
+/** Applied queue rows are deleted at most this often. */
+const TRIM_EVERY_MS = 1_000;
+
+type IndexerMessage =
+  { t: 'indexed'; upTo: number } | { t: 'error'; message: string; code?: string } | { t: 'stopped' };
 
 export class SqliteSearchIndex implements SearchIndex {
   readonly kind = 'sqlite' as const;
+  private worker: Worker | null = null;
+  private stopping: Promise<void> | null = null;
+  private closed = false;
+  /** The last queue id the indexer reported applied (-1: not heard from yet). */
+  private indexed = -1;
+  private waiters: { upTo: number; done: () => void }[] = [];
+  private trimmedUpTo = 0;
+  private lastTrim = 0;
+  private trimming = false;
+  private lastError = '';
+
+  constructor(
+    private readonly store: Pick<Store, 'db' | 'reader' | 'files'>,
+    private readonly log?: Logger,
+  ) {}
+
+  private get files() {
+    if (!this.store.files) throw new Error("search: the SQLite index needs the store's file names");
+    return this.store.files;
+  }
+
+  private enqueue(trx: Trx, params: unknown[]): Promise<unknown> {
+    // Fixed SQL on every send: handed to the driver as is, without building it through Kysely.
+    return trx.executeQuery(CompiledQuery.raw(ENQUEUE, params));
+  }
 
   async add(trx: Trx, doc: SearchDoc): Promise<void> {
-    const body = normalize(doc.text);
-    // Fixed SQL on every send: handed to the driver as is, without building it through Kysely.
-    await trx.executeQuery(CompiledQuery.raw(ADD_DOC, [doc.conversationId, doc.seq, doc.senderId, doc.ts, doc.flags]));
-    // last_insert_rowid() is the new search_docs.id; after the first insert it is the FTS rowid, the same value.
-    await trx.executeQuery(CompiledQuery.raw(ADD_TRIGRAMS, [body]));
-    await trx.executeQuery(CompiledQuery.raw(ADD_BIGRAMS, [bigramText(body)]));
+    await this.enqueue(trx, [OP_PUT, doc.conversationId, doc.seq, null, doc.senderId, doc.ts, doc.flags, doc.text]);
   }
 
   async update(trx: Trx, doc: SearchDoc): Promise<void> {
-    const row = (
-      await sql<{
-        id: number;
-      }>`select id from search_docs where conversation_id = ${doc.conversationId} and seq = ${doc.seq}`.execute(trx)
-    ).rows[0];
-    if (!row) return this.add(trx, doc);
-    const body = normalize(doc.text);
-    await sql`update search_docs set flags = ${doc.flags} where id = ${row.id}`.execute(trx);
-    await sql`update search_fts set body = ${body} where rowid = ${row.id}`.execute(trx);
-    await sql`update search_bi set grams = ${bigramText(body)} where rowid = ${row.id}`.execute(trx);
+    // The indexer's put replaces an indexed message in place (or adds one that never was).
+    await this.add(trx, doc);
   }
 
   async remove(trx: Trx, conversationId: number, seq: number): Promise<void> {
-    await this.removeWhere(trx, sql`conversation_id = ${conversationId} and seq = ${seq}`);
+    await this.enqueue(trx, [OP_REMOVE, conversationId, seq, null, null, null, null, null]);
   }
 
   async removeRange(trx: Trx, conversationId: number, afterSeq: number, upToSeq: number): Promise<void> {
-    await this.removeWhere(trx, sql`conversation_id = ${conversationId} and seq > ${afterSeq} and seq <= ${upToSeq}`);
+    await this.enqueue(trx, [OP_REMOVE_RANGE, conversationId, afterSeq, upToSeq, null, null, null, null]);
   }
 
-  private async removeWhere(trx: Trx, where: RawBuilder<unknown>): Promise<void> {
-    await sql`delete from search_fts where rowid in (select id from search_docs where ${where})`.execute(trx);
-    await sql`delete from search_bi where rowid in (select id from search_docs where ${where})`.execute(trx);
-    await sql`delete from search_docs where ${where}`.execute(trx);
+  /** Start the indexer (idempotent; the server calls it when it starts, a search when it must wait). */
+  start(): void {
+    if (this.worker || this.closed || this.stopping) return;
+    const w = new Worker(new URL('./sqlite-indexer.mjs', import.meta.url), {
+      workerData: { mainFile: this.files.main, searchFile: this.files.search.file },
+      execArgv: [],
+    });
+    w.unref();
+    w.on('message', (m: IndexerMessage) => this.onMessage(m));
+    w.on('error', (err) => this.log?.error({ err }, 'search indexer failed'));
+    w.on('exit', () => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      if (this.closed) return;
+      // Died without being asked: start again shortly; the queue keeps everything it has not applied.
+      this.log?.error('search indexer stopped unexpectedly; restarting');
+      setTimeout(() => this.start(), 1_000).unref();
+    });
+    this.worker = w;
+  }
+
+  private onMessage(m: IndexerMessage): void {
+    if (m.t === 'indexed') {
+      this.indexed = m.upTo;
+      this.lastError = '';
+      const ready = this.waiters.filter((w) => w.upTo <= m.upTo);
+      if (ready.length) {
+        this.waiters = this.waiters.filter((w) => w.upTo > m.upTo);
+        for (const w of ready) w.done();
+      }
+      this.trim(m.upTo);
+    } else if (m.t === 'error' && m.message !== this.lastError) {
+      // Retried by the indexer with backoff; said once per distinct failure.
+      this.lastError = m.message;
+      this.log?.error({ code: m.code }, `search indexer: ${m.message}`);
+    }
+  }
+
+  /** Delete applied queue rows, at most once a second, through the writer. */
+  private trim(upTo: number): void {
+    const now = Date.now();
+    if (this.trimming || this.closed || upTo <= this.trimmedUpTo || now - this.lastTrim < TRIM_EVERY_MS) return;
+    this.trimming = true;
+    this.lastTrim = now;
+    sql`delete from search_queue where id <= ${upTo}`
+      .execute(this.store.db)
+      .then(() => (this.trimmedUpTo = upTo))
+      .catch((err: unknown) => this.log?.warn({ err }, 'search queue trim failed; retried'))
+      .finally(() => (this.trimming = false));
+  }
+
+  /** The last queue id committed (AUTOINCREMENT keeps it even when the queue is empty). */
+  private async queuedUpTo(exec: Db): Promise<number> {
+    const row = (await sql<{ seq: number }>`select seq from sqlite_sequence where name = 'search_queue'`.execute(exec))
+      .rows[0];
+    return Number(row?.seq ?? 0);
+  }
+
+  /** Wait until the indexer has applied every change committed before now (bounded). */
+  async caughtUp(): Promise<boolean> {
+    const target = await this.queuedUpTo(this.store.reader);
+    if (this.indexed >= target) return true;
+    this.start();
+    this.worker?.postMessage({ t: 'poke' });
+    let timer: NodeJS.Timeout | undefined;
+    const done = await new Promise<boolean>((resolve) => {
+      const w = { upTo: target, done: () => resolve(true) };
+      this.waiters.push(w);
+      timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        resolve(false);
+      }, CATCH_UP_MS);
+    });
+    clearTimeout(timer);
+    if (!done) this.log?.warn({ target, indexed: this.indexed }, 'search index is behind; answering from it as it is');
+    return done;
+  }
+
+  /** Stop the indexer (the queue keeps what it has not applied). */
+  async stop(): Promise<void> {
+    const w = this.worker;
+    if (!w) return this.stopping ?? undefined;
+    this.stopping = new Promise<void>((resolve) => {
+      const kill = setTimeout(() => void w.terminate(), 5_000);
+      w.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      w.postMessage({ t: 'stop' });
+    }).finally(() => {
+      this.stopping = null;
+    });
+    this.worker = null;
+    return this.stopping;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiters) w.done();
+    this.waiters = [];
+    await this.stop();
   }
 
   async query(exec: Executor, q: IndexQuery): Promise<ReturnType<typeof toHits>> {
+    await this.caughtUp();
     const long = q.terms.filter((t) => charLength(t) >= 3);
     const short = q.terms.filter((t) => charLength(t) < 3);
     const where = commonFilters(q);
@@ -94,31 +224,56 @@ export class SqliteSearchIndex implements SearchIndex {
     return sql`(${c} and instr(f.body, ${t}) > 0)`;
   }
 
-  async clear(exec: Executor): Promise<void> {
-    await sql`delete from search_fts`.execute(exec);
-    await sql`delete from search_bi`.execute(exec);
-    await sql`delete from search_docs`.execute(exec);
+  /*
+   * Rebuild (`enclave search reindex`, and a lost search file at start): written straight to the
+   * search file with the indexer stopped. The mark becomes the queue's last id when the rebuild
+   * starts: the messages read after it already hold every change queued up to then, and a change
+   * queued during the rebuild is applied after it (a put replaces, so applying it twice is harmless).
+   */
+  private maintenance: Database.Database | null = null;
+  private wasRunning = false;
+
+  async clear(): Promise<void> {
+    this.wasRunning = this.worker !== null;
+    await this.stop();
+    const mark = await this.queuedUpTo(this.store.reader);
+    const db = (this.maintenance ??= new Database(this.files.search.file));
+    db.pragma('busy_timeout = 10000');
+    db.transaction(() => {
+      db.exec('delete from search_fts; delete from search_bi; delete from search_docs;');
+      db.prepare('update search_state set v = ? where k = ?').run(mark, INDEXED_KEY);
+    })();
+    this.indexed = -1;
   }
 
-  async bulkLoad(exec: Executor, docs: (SearchDoc & { id: number })[]): Promise<void> {
-    for (let i = 0; i < docs.length; i += 200) {
-      const chunk = docs.slice(i, i + 200);
-      const bodies = chunk.map((d) => normalize(d.text));
-      await sql`insert into search_docs (id, conversation_id, seq, sender_id, ts, flags) values ${sql.join(
-        chunk.map((d) => sql`(${d.id}, ${d.conversationId}, ${d.seq}, ${d.senderId}, ${d.ts}, ${d.flags})`),
-      )}`.execute(exec);
-      await sql`insert into search_fts (rowid, body) values ${sql.join(chunk.map((d, j) => sql`(${d.id}, ${bodies[j]})`))}`.execute(
-        exec,
+  async bulkLoad(_exec: Executor, docs: (SearchDoc & { id: number })[]): Promise<void> {
+    const db = this.maintenance;
+    if (!db) throw new Error('search: bulkLoad before clear');
+    const addDoc = db.prepare(
+      'insert into search_docs (id, conversation_id, seq, sender_id, ts, flags) values (?, ?, ?, ?, ?, ?)',
+    );
+    const addTrigrams = db.prepare('insert into search_fts (rowid, body) values (?, ?)');
+    const addBigrams = db.prepare('insert into search_bi (rowid, grams) values (?, ?)');
+    db.transaction(() => {
+      for (const d of docs) {
+        const body = normalize(d.text);
+        addDoc.run(d.id, d.conversationId, d.seq, d.senderId, d.ts, d.flags);
+        addTrigrams.run(d.id, body);
+        addBigrams.run(d.id, bigramText(body));
+      }
+    })();
+  }
+
+  async finishLoad(): Promise<void> {
+    const db = this.maintenance;
+    if (db) {
+      db.exec(
+        "insert into search_fts (search_fts) values ('optimize'); insert into search_bi (search_bi) values ('optimize');",
       );
-      await sql`insert into search_bi (rowid, grams) values ${sql.join(
-        chunk.map((d, j) => sql`(${d.id}, ${bigramText(bodies[j]!)})`),
-      )}`.execute(exec);
+      db.close();
+      this.maintenance = null;
     }
-  }
-
-  async finishLoad(exec: Executor): Promise<void> {
-    await sql`insert into search_fts (search_fts) values ('optimize')`.execute(exec);
-    await sql`insert into search_bi (search_bi) values ('optimize')`.execute(exec);
+    if (this.wasRunning) this.start();
   }
 }
 

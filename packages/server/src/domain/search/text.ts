@@ -3,61 +3,14 @@
  * table and the MySQL FULLTEXT column store. Pure functions; see docs/architecture.md, "Search".
  */
 
-/** NFKC (full-width → ASCII, compatibility forms) and lower case: what every index stores and matches. */
-export function normalize(s: string): string {
-  return s.normalize('NFKC').toLowerCase();
-}
-
-const cjk = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const word = /[\p{L}\p{N}]/u;
-
-export function isCjk(ch: string): boolean {
-  return cjk.test(ch);
-}
+export { bigramText, isCjk, MAX_WORD, normalize, segments } from './text-rules.mjs';
+import { MAX_WORD, segments } from './text-rules.mjs';
 
 /** Length in characters (code points), which is what the trigram rule counts. */
 export function charLength(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
-}
-
-/** Split normalised text into CJK runs and words (letters/digits); everything else separates. */
-export function segments(text: string): { cjk: boolean; chars: string[] }[] {
-  const out: { cjk: boolean; chars: string[] }[] = [];
-  let cur: { cjk: boolean; chars: string[] } | null = null;
-  for (const ch of text) {
-    const c = isCjk(ch);
-    if (!c && !word.test(ch)) {
-      cur = null;
-      continue;
-    }
-    if (!cur || cur.cjk !== c) {
-      cur = { cjk: c, chars: [] };
-      out.push(cur);
-    }
-    cur.chars.push(ch);
-  }
-  return out;
-}
-
-const MAX_WORD = 60;
-
-/**
- * SQLite bigram table text: every CJK bigram plus the last character of each run (so a one-character
- * query `X*` finds X at the end of a run too), and every word. Space-separated for unicode61.
- */
-export function bigramText(normalized: string): string {
-  const grams = new Set<string>();
-  for (const s of segments(normalized)) {
-    if (!s.cjk) {
-      grams.add(s.chars.slice(0, MAX_WORD).join(''));
-      continue;
-    }
-    for (let i = 0; i + 1 < s.chars.length; i++) grams.add(s.chars[i]! + s.chars[i + 1]!);
-    grams.add(s.chars.at(-1)!);
-  }
-  return [...grams].join(' ');
 }
 
 const hex = (ch: string) => ch.codePointAt(0)!.toString(16).padStart(5, '0');
