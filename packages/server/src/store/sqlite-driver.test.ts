@@ -118,50 +118,6 @@ describe('SQLite drivers', () => {
     await expect(reader.insertInto('t').values({ id: 21, v: 'x' }).execute()).rejects.toThrow(/readonly/i);
   });
 
-  it(
-    'under a steady stream of commits the WAL starts over instead of growing without end',
-    { timeout: 30_000 },
-    async () => {
-      /** Two writers committing back to back for a while; the largest the WAL file got. */
-      const stream = async (name: string, walRestartFrames: number): Promise<number> => {
-        const f = path.join(dir, `${name}.sqlite`);
-        const w = new Kysely<Db>({
-          dialect: new InlineSqliteWriterDialect({ file: f, checkpointMs: 20, walRestartFrames }),
-        });
-        await sql`create table t (id integer primary key, v text not null)`.execute(w);
-        await w.transaction().execute(async (trx) => {
-          for (let i = 0; i < 2_000; i++)
-            await trx
-              .insertInto('t')
-              .values({ id: i, v: 'x'.repeat(100) })
-              .execute();
-        });
-        let biggest = 0;
-        const until = performance.now() + 1_500;
-        const loop = async () => {
-          for (let k = 0; performance.now() < until; k++) {
-            await w.transaction().execute(async (trx) => {
-              for (let j = 0; j < 20; j++)
-                await trx
-                  .updateTable('t')
-                  .set({ v: `${k}-${j}`.padEnd(100, 'y') })
-                  .where('id', '=', (k * 97 + j * 101) % 2_000)
-                  .execute();
-            });
-            biggest = Math.max(biggest, fs.statSync(`${f}-wal`).size);
-          }
-        };
-        await Promise.all([loop(), loop()]);
-        await w.destroy();
-        return biggest;
-      };
-      const growing = await stream('no-restart', Number.MAX_SAFE_INTEGER);
-      const bounded = await stream('restart', 200);
-      expect(growing).toBeGreaterThan(4 * 1024 * 1024);
-      expect(bounded).toBeLessThan(growing / 3);
-    },
-  );
-
   it('writes acknowledged before the process is killed are there after a restart', { timeout: 30_000 }, async () => {
     const crashFile = path.join(dir, 'crash.sqlite');
     const script = path.join(dir, 'crash-writer.mts');
