@@ -43,6 +43,8 @@ async function seed(url: string, texts: string[]) {
       token: u.token,
       body: { clientMsgId: clientId(), content: { text: t, format: 'plain' } },
     });
+  // A search waits for the indexer, so the index is complete before the server stops.
+  expect(await search(srv, u.token, '归档')).toHaveLength(texts.length);
   await srv.close();
   return { user: u, conv: g.body.id };
 }
