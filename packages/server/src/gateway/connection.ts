@@ -11,7 +11,7 @@ import {
   type OpName,
 } from '@enclave/protocol';
 import type { Deps, Viewer } from '../domain/deps.ts';
-import { authenticate, authenticateUser } from '../domain/accounts/authenticate.ts';
+import { authenticate, authenticateSocket } from '../domain/accounts/authenticate.ts';
 import { allowedBeforePasswordChange, handlers } from './handlers.ts';
 import { checkAccess } from './http.ts';
 import type { Hub, HubSocket } from './hub.ts';
@@ -25,12 +25,57 @@ const VOLATILE_DROP_BYTES = 1 << 20;
 const PENDING_MAX = 2_000;
 
 /**
+ * Sign-in deadlines of one server's sockets, earliest first. They all share one timeout, so a single
+ * timer armed for the earliest serves every socket: one signing in by token (at once) creates and
+ * clears no timer of its own.
+ */
+class AuthDeadlines {
+  private queue: (Connection | null)[] = [];
+  private due: number[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  add(c: Connection): void {
+    this.queue.push(c);
+    this.due.push(performance.now() + this.timeoutMs); // monotonic, like the timers it replaces
+    if (!this.timer) this.arm();
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(() => this.fire(), Math.max(0, this.due[this.head]! - performance.now()));
+    this.timer.unref(); // the sockets keep the process alive, not their deadlines
+  }
+
+  private fire(): void {
+    this.timer = null;
+    const now = performance.now();
+    while (this.head < this.queue.length && this.due[this.head]! <= now) {
+      const c = this.queue[this.head]!;
+      this.queue[this.head++] = null;
+      c.authDeadline();
+    }
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.due = this.due.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head < this.queue.length) this.arm();
+  }
+}
+
+const deadlines = new WeakMap<Deps, AuthDeadlines>();
+
+/**
  * One WebSocket: authentication (at upgrade or by a first `auth` frame within the timeout), frame
  * validation, per-socket rate limit, dispatch to the op table, and live delivery — held back until
  * the socket's first sync reply is sent (subscribe, then read, then replay).
  */
 export class Connection implements HubSocket, PresenceSocket {
   viewer!: Viewer;
+  /** Whether anyone followed the user at sign-in (PresenceSocket). */
+  followed = true;
   focus: number | null = null;
   alive = true;
   /** Last frame or pong from the client: presence's 90 s rule reads it. */
@@ -44,7 +89,6 @@ export class Connection implements HubSocket, PresenceSocket {
   private sessionToken: string | null = null;
   private tokens = 100;
   private lastRefill = Date.now();
-  private readonly authTimer: NodeJS.Timeout;
 
   constructor(
     private readonly ws: WebSocket,
@@ -57,9 +101,9 @@ export class Connection implements HubSocket, PresenceSocket {
     private readonly admission: { pending: number } | null = null,
   ) {
     if (admission) admission.pending++;
-    this.authTimer = setTimeout(() => {
-      if (!this.authed) this.ws.close(closeCodes.authTimeout, 'authentication timeout');
-    }, deps.config.authTimeoutMs);
+    let d = deadlines.get(deps);
+    if (!d) deadlines.set(deps, (d = new AuthDeadlines(deps.config.authTimeoutMs)));
+    d.add(this);
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
     ws.on('pong', () => {
       this.alive = true;
@@ -72,14 +116,14 @@ export class Connection implements HubSocket, PresenceSocket {
 
   private async authenticate(token: string, ref: string | number | null): Promise<void> {
     try {
-      // One statement: the session, and the user the hello frame shows.
-      const { viewer, user } = await authenticateUser(this.deps, token);
+      // One statement: the session, the user the hello frame shows, and whether anyone follows them.
+      const { viewer, user, followed } = await authenticateSocket(this.deps, token);
       if (this.ws.readyState !== this.ws.OPEN) return;
       this.viewer = viewer;
+      this.followed = followed;
       this.sessionToken = token;
       this.authed = true;
       this.admitted();
-      clearTimeout(this.authTimer);
       this.hub.add(this);
       this.deps.presence.attach(this).catch((err: unknown) => this.deps.log.error({ err }, 'presence attach failed'));
       if (ref !== null) this.reply(ref, { ok: true });
@@ -259,8 +303,12 @@ export class Connection implements HubSocket, PresenceSocket {
     this.settled = true;
   }
 
+  /** The sign-in timeout passed (AuthDeadlines). */
+  authDeadline(): void {
+    if (!this.authed) this.ws.close(closeCodes.authTimeout, 'authentication timeout');
+  }
+
   private onClose() {
-    clearTimeout(this.authTimer);
     this.admitted();
     if (!this.authed) return;
     this.hub.remove(this);

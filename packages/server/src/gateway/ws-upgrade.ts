@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { fastifyCookie } from '@fastify/cookie';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { corkForThisTurn } from './coalesce.ts';
 
 /** The parts of an upgrade request the socket handler reads (headers and parsed cookies). */
 export interface UpgradeRequest {
@@ -18,6 +19,9 @@ export interface UpgradeRequest {
  * of 3,000 idle sockets) and runs the request lifecycle on every connect; here the request is
  * dropped once the handler has read its headers. `accept()` refusing → 503 with Retry-After (a
  * draining node: 1 s; too many logins pending: 1–4 s, spread so the retries do not arrive together).
+ * The socket is corked for the rest of the turn, so the 101 response and the frames a token sign-in
+ * answers with (hello) leave in one write instead of two; `ws` does not track the sockets itself
+ * (app.ts does).
  */
 export function attachWebSocket(
   http: FastifyInstance,
@@ -30,7 +34,12 @@ export function attachWebSocket(
     onSocket: (ws: WebSocket, req: UpgradeRequest, socket: Socket) => void;
   },
 ): { close(): void } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxPayload,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   const refuse = (socket: Duplex, status: string, retryAfterSecs = 1) => {
     socket.end(
       `HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: ${retryAfterSecs}\r\nContent-Length: 0\r\n\r\n`,
@@ -44,6 +53,7 @@ export function attachWebSocket(
     const refusal = opts.accept();
     if (refusal)
       return refuse(socket, '503 Service Unavailable', refusal === 'busy' ? 1 + Math.floor(Math.random() * 4) : 1);
+    corkForThisTurn(socket as Socket);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const cookieHeader = req.headers.cookie;
       opts.onSocket(

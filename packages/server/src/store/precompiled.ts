@@ -1,4 +1,4 @@
-import type { CompiledQuery, Compilable, QueryResult } from 'kysely';
+import { CompiledQuery, type Compilable, type DatabaseConnection, type QueryResult } from 'kysely';
 import type { DialectKind, Executor } from './dialect.ts';
 
 /** Stands for argument `i` while the query is built once; found again by identity in the parameters. */
@@ -9,19 +9,40 @@ class Slot {
 type Part = { arg: number } | { value: unknown };
 
 /**
+ * SQLite reads a bound LIMIT or OFFSET while planning, and then marks the statement to be prepared
+ * again whenever that parameter is bound — on every run, since every run binds: the sync summaries
+ * statement cost ~95 µs a run instead of ~4. On SQLite those values are written into the SQL text
+ * instead, one statement per distinct value (page sizes: a handful).
+ */
+interface LimitsInline<O> {
+  /** The SQL around the LIMIT/OFFSET placeholders (one more piece than placeholders). */
+  pieces: string[];
+  /** Indexes into `parts` of the LIMIT/OFFSET values, in SQL order. */
+  at: number[];
+  /** `parts` without them. */
+  rest: Part[];
+  /** By the value, or the values joined with commas. */
+  byValues: Map<number | string, CompiledQuery<O>>;
+}
+
+/** Distinct LIMIT/OFFSET values kept per statement; past that, the values are bound as before. */
+const MAX_INLINE_VARIANTS = 32;
+
+/**
  * A statement built and compiled by Kysely once per dialect, then run with new arguments: the hot
  * paths (sending a message, signing in) skip Kysely's query building, which costs more than SQLite
  * executing the statement (docs/benchmarks.md, "Bottlenecks found"). `build` receives placeholders
  * in place of the arguments and must use each only as a value (`where(col, '=', a)`,
- * `values({ col: a })`) — never as a list, an identifier or inside a conditional — so that the SQL
- * text does not depend on the arguments. The result is typed by the builder, as with `.execute()`.
+ * `values({ col: a })`, `limit(a)`) — never as a list, an identifier or inside a conditional — so
+ * that the SQL text does not depend on the arguments. The result is typed by the builder, as with
+ * `.execute()`.
  *
  *   const dupOf = precompiled((db, senderId: number, clientMsgId: string) =>
  *     db.selectFrom('messages').select('seq').where('sender_id', '=', senderId).where('client_msg_id', '=', clientMsgId));
  *   const rows = await dupOf.rows(kind, trx, viewer.userId, input.clientMsgId);
  */
 export function precompiled<A extends unknown[], O>(build: (db: Executor, ...args: A) => Compilable<O>) {
-  const cache = new Map<DialectKind, { query: CompiledQuery<O>; parts: Part[] }>();
+  const cache = new Map<DialectKind, { query: CompiledQuery<O>; parts: Part[]; inline: LimitsInline<O> | null }>();
 
   function compiled(kind: DialectKind, db: Executor, argc: number) {
     let c = cache.get(kind);
@@ -31,16 +52,29 @@ export function precompiled<A extends unknown[], O>(build: (db: Executor, ...arg
       const parts = query.parameters.map((p): Part => (p instanceof Slot ? { arg: p.i } : { value: p }));
       const seen = new Set(parts.flatMap((p) => ('arg' in p ? [p.arg] : [])));
       if (seen.size !== argc) throw new Error(`precompiled: ${argc - seen.size} argument(s) not used as values`);
-      c = { query, parts };
+      c = { query, parts, inline: kind === 'sqlite' ? limitsInline<O>(query.sql, parts) : null };
       cache.set(kind, c);
     }
     return c;
   }
 
-  async function run(kind: DialectKind, db: Executor, ...args: A): Promise<QueryResult<O>> {
+  /** The statement with these arguments, ready to execute. */
+  function query(kind: DialectKind, db: Executor, args: A): CompiledQuery<O> {
     const c = compiled(kind, db, args.length);
-    const parameters = c.parts.map((p) => ('arg' in p ? args[p.arg] : p.value));
-    return db.executeQuery<O>({ ...c.query, parameters });
+    const valueOf = (p: Part) => ('arg' in p ? args[p.arg] : p.value);
+    if (c.inline) {
+      const inlined = inlineQuery(
+        c.inline,
+        c.query,
+        c.inline.at.map((i) => valueOf(c.parts[i]!)),
+      );
+      if (inlined) return { ...inlined, parameters: c.inline.rest.map(valueOf) };
+    }
+    return { ...c.query, parameters: c.parts.map(valueOf) };
+  }
+
+  function run(kind: DialectKind, db: Executor, ...args: A): Promise<QueryResult<O>> {
+    return db.executeQuery<O>(query(kind, db, args));
   }
 
   return {
@@ -56,5 +90,103 @@ export function precompiled<A extends unknown[], O>(build: (db: Executor, ...arg
     async changes(kind: DialectKind, db: Executor, ...args: A): Promise<number> {
       return Number((await run(kind, db, ...args)).numAffectedRows ?? 0n);
     },
+    /** The statement with these arguments, for `readTogether`. */
+    with(...args: A): Bound<O> {
+      return { query: (kind, db) => query(kind, db, args) };
+    },
   };
+}
+
+/** A precompiled statement with its arguments (`.with(…)`). */
+export interface Bound<O> {
+  query(kind: DialectKind, db: Executor): CompiledQuery<O>;
+}
+
+type RowsOf<Q extends readonly Bound<unknown>[]> = {
+  -readonly [K in keyof Q]: Q[K] extends Bound<infer O> ? O[] : never;
+};
+
+/** The inline SQLite reader's connection: runs a statement on the calling thread, now. */
+interface SyncConnection extends DatabaseConnection {
+  runSync<R>(compiled: CompiledQuery): { result: QueryResult<R> };
+}
+
+const isSyncConnection = (c: DatabaseConnection): c is SyncConnection =>
+  typeof (c as Partial<SyncConnection>).runSync === 'function';
+
+const BEGIN = CompiledQuery.raw('begin');
+const COMMIT = CompiledQuery.raw('commit');
+
+/**
+ * Reads on one snapshot, each statement's rows in order. On the inline SQLite reader they run
+ * synchronously, past Kysely's executor (its promises and logging cost a few µs a statement), and
+ * two or more inside one read transaction: nothing else runs between them, so the snapshot cannot
+ * be older than a commit the caller was already told of, and it is opened and closed once instead
+ * of per statement (two file-lock calls and an fstat each). Elsewhere (PostgreSQL, MySQL, inside a
+ * transaction) one statement after the other.
+ */
+export async function readTogether<const Q extends readonly Bound<unknown>[]>(
+  store: { kind: DialectKind; stats: { statements: number } },
+  db: Executor,
+  ...statements: Q
+): Promise<RowsOf<Q>> {
+  if (store.kind === 'sqlite' && !db.isTransaction) {
+    const rows = await db.getExecutor().provideConnection(async (conn) => {
+      if (!isSyncConnection(conn)) return null;
+      if (statements.length === 1) return [conn.runSync(statements[0]!.query(store.kind, db)).result.rows];
+      conn.runSync(BEGIN);
+      try {
+        return statements.map((s) => conn.runSync(s.query(store.kind, db)).result.rows);
+      } finally {
+        conn.runSync(COMMIT);
+      }
+    });
+    if (rows) {
+      store.stats.statements += statements.length; // Kysely's log does not see these
+      return rows as RowsOf<Q>;
+    }
+  }
+  const rows: unknown[][] = [];
+  for (const s of statements) rows.push((await db.executeQuery(s.query(store.kind, db))).rows);
+  return rows as RowsOf<Q>;
+}
+
+/** Where a SQLite statement's `limit ?` / `offset ?` placeholders are; null when it has none. */
+function limitsInline<O>(sqlText: string, parts: Part[]): LimitsInline<O> | null {
+  const marks: number[] = []; // offsets of every `?` outside quotes
+  let quote = '';
+  for (let i = 0; i < sqlText.length; i++) {
+    const ch = sqlText[i]!;
+    if (quote) {
+      if (ch === quote) quote = '';
+    } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    else if (ch === '?') marks.push(i);
+  }
+  if (marks.length !== parts.length) return null; // not the positional placeholders expected: bind as is
+  const pieces: string[] = [];
+  const at: number[] = [];
+  let from = 0;
+  marks.forEach((pos, i) => {
+    if (!/\b(limit|offset)\s*$/i.test(sqlText.slice(Math.max(0, pos - 8), pos))) return;
+    pieces.push(sqlText.slice(from, pos));
+    at.push(i);
+    from = pos + 1;
+  });
+  if (!at.length) return null;
+  pieces.push(sqlText.slice(from));
+  return { pieces, at, rest: parts.filter((_, i) => !at.includes(i)), byValues: new Map() };
+}
+
+/** The statement with these LIMIT/OFFSET values in its text; null to bind them instead. */
+function inlineQuery<O>(l: LimitsInline<O>, query: CompiledQuery<O>, values: unknown[]): CompiledQuery<O> | null {
+  for (const v of values) if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return null;
+  const key = values.length === 1 ? (values[0] as number) : values.join(',');
+  let q = l.byValues.get(key);
+  if (!q) {
+    if (l.byValues.size >= MAX_INLINE_VARIANTS) return null;
+    const sqlText = l.pieces.reduce((s, piece, i) => (i ? `${s}${String(values[i - 1])}${piece}` : piece), '');
+    q = { ...query, sql: sqlText };
+    l.byValues.set(key, q);
+  }
+  return q;
 }

@@ -1,12 +1,12 @@
 import { EnclaveError, type User } from '@enclave/protocol';
 import type { Deps, Viewer } from '../deps.ts';
-import { uidFromDb } from '../../store/dialect.ts';
+import { uidFromDb, type Executor } from '../../store/dialect.ts';
 import { hashToken } from '../../lib/ids.ts';
-import { precompiled } from '../../store/precompiled.ts';
+import { precompiled, readTogether } from '../../store/precompiled.ts';
 import { toUser } from '../directory.ts';
 
-/** Every socket's sign-in: built by Kysely once, not per connect. */
-const sessionByToken = precompiled((db, tokenHash: string) =>
+/** The session of a token hash with its user and device (every request's and socket's sign-in). */
+const sessionQuery = (db: Executor, tokenHash: string) =>
   db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
@@ -26,17 +26,38 @@ const sessionByToken = precompiled((db, tokenHash: string) =>
       'd.id as device_id',
       'd.uid as device_uid',
     ])
-    .where('s.token_hash', '=', tokenHash),
+    .where('s.token_hash', '=', tokenHash);
+
+/** Built by Kysely once, not per request. */
+const sessionByToken = precompiled(sessionQuery);
+
+/**
+ * A socket's sign-in also asks whether anyone follows the user: when no one does, their coming
+ * online has no one to tell, and presence skips looking for followers (a statement per sign-in).
+ */
+const socketSessionByToken = precompiled((db, tokenHash: string) =>
+  sessionQuery(db, tokenHash).select((eb) =>
+    eb.exists(eb.selectFrom('follows as f').select('f.user_id').whereRef('f.target_id', '=', 'u.id')).as('followed'),
+  ),
 );
 
 /** Resolve a session token to a viewer, or throw `unauthenticated` / `account_disabled`. */
 export async function authenticate(deps: Deps, token: string): Promise<Viewer> {
-  return (await resolve(deps, token)).viewer;
+  const [[row]] = await readTogether(deps.store, deps.store.reader, sessionByToken.with(hashToken(token)));
+  return viewerOf(deps, usable(row));
 }
 
-/** `authenticate`, and the signed-in user as the hello frame shows it, from the same statement. */
-export async function authenticateUser(deps: Deps, token: string): Promise<{ viewer: Viewer; user: User }> {
-  const { viewer, row } = await resolve(deps, token);
+/**
+ * `authenticate` for a socket: also the signed-in user as the hello frame shows it, and whether
+ * anyone followed them at that moment — from the same statement.
+ */
+export async function authenticateSocket(
+  deps: Deps,
+  token: string,
+): Promise<{ viewer: Viewer; user: User; followed: boolean }> {
+  const [[found]] = await readTogether(deps.store, deps.store.reader, socketSessionByToken.with(hashToken(token)));
+  const row = usable(found);
+  const viewer = viewerOf(deps, row);
   const user = toUser({
     id: viewer.userId,
     uid: row.user_uid,
@@ -45,14 +66,21 @@ export async function authenticateUser(deps: Deps, token: string): Promise<{ vie
     role: row.role,
     disabled: row.disabled,
   });
-  return { viewer, user };
+  return { viewer, user, followed: !!Number(row.followed) };
 }
 
-async function resolve(deps: Deps, token: string) {
-  const row = await sessionByToken.first(deps.store.kind, deps.store.reader, hashToken(token));
+type SessionRow = Awaited<ReturnType<typeof sessionByToken.rows>>[number];
+
+/** The row of a live session of an enabled user, or throw `unauthenticated` / `account_disabled`. */
+function usable<R extends SessionRow>(row: R | undefined): R {
   if (!row || row.revoked_at !== null)
     throw new EnclaveError('unauthenticated', 'The session has ended; sign in again.');
   if (Number(row.disabled)) throw new EnclaveError('account_disabled');
+  return row;
+}
+
+/** The viewer of a usable session's row; its "last used" is noted (in batches). */
+function viewerOf(deps: Deps, row: SessionRow): Viewer {
   const now = deps.now();
   if (now - Number(row.last_used_at) > 60_000) touchSession(deps, Number(row.session_id));
   const viewer: Viewer = {
@@ -66,7 +94,7 @@ async function resolve(deps: Deps, token: string) {
     mustChangePassword: !!Number(row.must_change_password),
   };
   deps.directory.remember(viewer.userId, viewer.uid);
-  return { viewer, row };
+  return viewer;
 }
 
 /**

@@ -27,16 +27,28 @@ export async function querySummaries(
   viewer: Pick<Viewer, 'userId'>,
   f: SummaryFilter,
 ): Promise<(Conversation & { internalId: number })[]> {
-  const me = viewer.userId;
-  const kind = deps.store.kind;
-  // Sync's shapes (every socket's first sync) are built by Kysely once; the others each time.
-  const rows =
-    f.since !== undefined && f.limit && !f.ids && !f.includeLeft
-      ? f.before
-        ? await movedBefore.rows(kind, exec, me, f.since, f.before[0], f.before[1], f.limit)
-        : await moved.rows(kind, exec, me, f.since, f.limit)
-      : await summariesQuery(exec, me, f).execute();
+  const rows = await summariesQuery(exec, viewer.userId, f).execute();
+  return presentSummaries(deps, viewer.userId, rows, f.since === undefined);
+}
 
+type SummaryRow = Awaited<ReturnType<ReturnType<typeof summariesQuery>['execute']>>[number];
+
+/**
+ * Sync's statement (every socket's first sync, so built by Kysely once): my active conversations
+ * moved since a time, newest first, paged below `before` by (last_ts, id).
+ */
+export function movedSince(me: number, since: number, before: [number, number] | undefined, limit: number) {
+  return before ? movedBefore.with(me, since, before[0], before[1], limit) : moved.with(me, since, limit);
+}
+
+/** Summaries from the statement's rows: user names (peer, preview sender) and the preview. */
+export async function presentSummaries(
+  deps: Deps,
+  me: number,
+  rows: SummaryRow[],
+  /** Pinned first, then newest (the conversation list); otherwise the statement's order. */
+  pinnedFirst: boolean,
+): Promise<(Conversation & { internalId: number })[]> {
   const userIds = new Set<number>();
   for (const r of rows) {
     if (r.peer_id !== null) userIds.add(Number(r.peer_id));
@@ -104,7 +116,7 @@ export async function querySummaries(
     };
     return summary;
   });
-  if (f.since === undefined) out.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastTs - a.lastTs);
+  if (pinnedFirst) out.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastTs - a.lastTs);
   return out;
 }
 
@@ -218,11 +230,13 @@ export function stripInternal<T extends { internalId: number }>(c: T): Omit<T, '
   return rest;
 }
 
-/** Total unread over my active, unmuted conversations: one statement (every sync: built once). */
-export async function totalUnreadOf(deps: Deps, exec: Executor, userId: number): Promise<number> {
-  const r = await totalUnreadQuery.first(deps.store.kind, exec, userId);
-  return Math.max(0, Number(r?.total ?? 0));
-}
+/**
+ * Total unread over my active, unmuted conversations: one statement (every sync: built once), run
+ * with `readTogether`; `totalUnreadFrom` reads the total off its rows.
+ */
+export const totalUnreadStatement = (userId: number) => totalUnreadQuery.with(userId);
+
+export const totalUnreadFrom = (rows: { total: number | null }[]): number => Math.max(0, Number(rows[0]?.total ?? 0));
 
 const totalUnreadQuery = precompiled((exec, userId: number) =>
   exec

@@ -3,8 +3,8 @@ import type { Deps, Viewer } from '../deps.ts';
 import { NO_END, type Access, type Range } from '../access.ts';
 import { presentEvents, queryEvents } from './read-events.ts';
 import { uidFromDb } from '../../store/dialect.ts';
-import { querySummaries, stripInternal, totalUnreadOf } from './summaries.ts';
-import { precompiled } from '../../store/precompiled.ts';
+import { movedSince, presentSummaries, stripInternal, totalUnreadFrom, totalUnreadStatement } from './summaries.ts';
+import { precompiled, readTogether } from '../../store/precompiled.ts';
 
 /** My user events after a useq: every sync (and every socket's first one), built by Kysely once. */
 const userEventsAfter = precompiled((db, userId: number, afterUseq: number) =>
@@ -59,7 +59,14 @@ export async function sync(
   const now = deps.now();
   const nextT = tok.n ?? Math.max(0, now - SLACK_MS);
 
-  const ueRows = await userEventsAfter.rows(deps.store.kind, exec, viewer.userId, tok.u);
+  // My user events, the conversations that moved and the total unread, read on one snapshot.
+  const [ueRows, movedRows, unreadRows] = await readTogether(
+    deps.store,
+    exec,
+    userEventsAfter.with(viewer.userId, tok.u),
+    movedSince(viewer.userId, tok.t, tok.c, input.conversationLimit + 1),
+    totalUnreadStatement(viewer.userId),
+  );
   const userLimited = ueRows.length > limits.userEventsPageMax;
   const userEvents: UserEvent[] = ueRows.slice(0, limits.userEventsPageMax).map((r) => ({
     useq: Number(r.useq),
@@ -70,11 +77,7 @@ export async function sync(
   }));
   const lastUseq = userEvents.at(-1)?.useq ?? tok.u;
 
-  const moved = await querySummaries(deps, exec, viewer, {
-    since: tok.t,
-    ...(tok.c ? { before: tok.c } : {}),
-    limit: input.conversationLimit + 1,
-  });
+  const moved = await presentSummaries(deps, viewer.userId, movedRows, false);
   const convLimited = moved.length > input.conversationLimit;
   const page = moved.slice(0, input.conversationLimit);
 
@@ -154,7 +157,7 @@ export async function sync(
     userEvents,
     conversations,
     limited: convLimited || userLimited,
-    totalUnread: await totalUnreadOf(deps, exec, viewer.userId),
+    totalUnread: totalUnreadFrom(unreadRows),
     serverTime: now,
   };
 }

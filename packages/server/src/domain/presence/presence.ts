@@ -6,11 +6,13 @@ import type { OrgSource } from './org-source.ts';
 import type { DeviceState, PresenceChange, PresenceRegistry } from './registry.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { typingAudience } from './typing.ts';
-import { precompiled } from '../../store/precompiled.ts';
+import { precompiled, readTogether } from '../../store/precompiled.ts';
 
 /** What presence needs of a connected socket (gateway/connection.ts implements it). */
 export interface PresenceSocket {
   readonly viewer: Viewer;
+  /** False when no one followed the user at sign-in: their coming online then has no one to tell. */
+  readonly followed?: boolean;
   /** `Date.now()` of the last frame or pong from the client. */
   readonly lastSeenAt: number;
   sendVolatile(frame: string): void;
@@ -105,7 +107,7 @@ export class Presence {
   async attach(s: PresenceSocket): Promise<void> {
     this.sockets.add(s);
     const v = s.viewer;
-    this.publish(await this.registry.connect(v.userId, v.deviceId, Date.now()), v.uid);
+    this.publish(await this.registry.connect(v.userId, v.deviceId, Date.now()), v.uid, s.followed !== false);
   }
 
   /** A socket closed or was found dead; idempotent. Offline after the device's last socket. */
@@ -208,21 +210,21 @@ export class Presence {
     this.applyChange(c.userId, c.before, c.after, presenceFrame(uid, c.after, c.since));
   }
 
-  private publish(change: PresenceChange | null, uid: string): void {
+  private publish(change: PresenceChange | null, uid: string, mayHaveFollowers = true): void {
     if (!change) return;
     const { userId, before, after, since, wire } = change;
     const frame = presenceFrame(uid, after, since);
     this.deps.bus.publish({ t: 'presence', userId, before, after, frame, since, ...(wire ? { wire } : {}) });
     // A cluster registry publishes a node's part even when the user's state did not move.
     if (before === after) return;
-    if (before === 'offline')
+    if (before === 'offline' && mayHaveFollowers)
       this.notifyFollowers(userId, uid, after).catch((err: unknown) =>
         this.deps.log.error({ err }, 'follow notification failed'),
       );
   }
 
   private async notifyFollowers(userId: number, uid: string, state: PresenceState): Promise<void> {
-    const rows = await followersOf.rows(this.deps.store.kind, this.deps.store.reader, userId);
+    const [rows] = await readTogether(this.deps.store, this.deps.store.reader, followersOf.with(userId));
     if (!rows.length) return;
     const frame = JSON.stringify({ ev: 'followed', data: { userId: uid, state } });
     this.deps.bus.publish({ t: 'followed', toUserIds: rows.map((r) => Number(r.user_id)), frame });
