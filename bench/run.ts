@@ -947,9 +947,11 @@ async function history(fl: Flags): Promise<Outcome> {
         max_ms: s.max,
         server_cores: cpu.server_cores,
         client_cores: cpu.client_cores,
+        // What a page costs the server, whatever the machine's load did to the latencies.
+        server_us_per_page: (cpu.server_cores * cpu.secs * 1e6) / Math.max(1, s.n),
       });
       log(
-        `history ${name}: ${s.n} requests, p50 ${f(s.p50, 2)} p99 ${f(s.p99, 2)} max ${f(s.max, 1)} ms, errors ${r.errors}`,
+        `history ${name}: ${s.n} requests, p50 ${f(s.p50, 2)} p99 ${f(s.p99, 2)} max ${f(s.max, 1)} ms, errors ${r.errors}, server ${f((cpu.server_cores * cpu.secs * 1e6) / Math.max(1, s.n), 0)} µs CPU per page`,
       );
       if (r.errors) problems.push(`history ${name}: ${r.errors} errors (${r.firstError})`);
       if (r.pages && r.events / r.pages < Math.min(50, total / C) - 1e-9)
@@ -975,6 +977,7 @@ async function history(fl: Flags): Promise<Outcome> {
         'max ms',
         'server cores',
         'client cores',
+        'server µs/page',
       ],
       rows.map((r) => [
         r.query!,
@@ -987,6 +990,7 @@ async function history(fl: Flags): Promise<Outcome> {
         f(r.max_ms as number, 1),
         f(r.server_cores as number, 2),
         f(r.client_cores as number, 2),
+        f(r.server_us_per_page as number, 0),
       ]),
     ),
     '',

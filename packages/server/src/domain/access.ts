@@ -3,6 +3,7 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Deps, Viewer } from './deps.ts';
 import type { Database } from '../store/schema.ts';
 import { uidFromDb, uidToDb, type Executor } from '../store/dialect.ts';
+import { precompiled } from '../store/precompiled.ts';
 
 export const convColumns = [
   'id',
@@ -88,8 +89,50 @@ export function toConvRow(r: Record<string, unknown>): ConvRow {
 export const NO_END = Number.MAX_SAFE_INTEGER;
 
 /**
+ * The conversation by public id joined with the viewer's membership and its periods: one row per
+ * period (one with null period columns when there is none), no row when the viewer never belonged.
+ */
+const accessByUid = precompiled((db, uid: unknown, userId: number) =>
+  db
+    .selectFrom('conversations as c')
+    .innerJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', userId))
+    .leftJoin('member_periods as p', (j) =>
+      j.onRef('p.conversation_id', '=', 'm.conversation_id').onRef('p.user_id', '=', 'm.user_id'),
+    )
+    .select([
+      'c.id',
+      'c.uid',
+      'c.kind',
+      'c.name',
+      'c.owner_id',
+      'c.last_seq',
+      'c.last_msg_no',
+      'c.last_ts',
+      'c.last_msg_seq',
+      'c.history_mode',
+      'c.announcement',
+      'c.all_muted',
+      'c.dissolved_at',
+      'c.member_version',
+      'c.member_count',
+      'm.role',
+      'm.active',
+      'm.joined_seq',
+      'm.read_seq',
+      'm.read_msg_no',
+      'm.silenced_until',
+      'p.from_seq',
+      'p.to_seq',
+    ])
+    .where('c.uid', '=', uid)
+    .orderBy('p.from_seq')
+    .limit(50),
+);
+
+/**
  * Load a conversation through the viewer: an id they were never a member of is not found (not
- * forbidden), so ids cannot be probed. Returns the ranges they may see.
+ * forbidden), so ids cannot be probed. Returns the ranges they may see. One statement: every op on
+ * a conversation starts here, a history page included.
  */
 export async function loadAccess(
   deps: Pick<Deps, 'store'>,
@@ -97,13 +140,12 @@ export async function loadAccess(
   viewer: Pick<Viewer, 'userId'>,
   conversationUid: string,
 ): Promise<Access> {
-  const conv = await exec
-    .selectFrom('conversations')
-    .select(convColumns)
-    .where('uid', '=', uidToDb(deps.store.kind, conversationUid))
-    .executeTakeFirst();
-  if (!conv) throw new EnclaveError('conversation_not_found');
-  return loadAccessById(exec, viewer, toConvRow(conv));
+  const kind = deps.store.kind;
+  const rows = await accessByUid.rows(kind, exec, uidToDb(kind, conversationUid), viewer.userId);
+  const first = rows[0];
+  if (!first) throw new EnclaveError('conversation_not_found');
+  const periods = first.from_seq === null ? [] : (rows as { from_seq: number; to_seq: number | null }[]);
+  return accessOf(toConvRow(first), first, periods);
 }
 
 export async function loadAccessById(exec: Executor, viewer: Pick<Viewer, 'userId'>, conv: ConvRow): Promise<Access> {
@@ -122,6 +164,14 @@ export async function loadAccessById(exec: Executor, viewer: Pick<Viewer, 'userI
     .orderBy('from_seq')
     .limit(50)
     .execute();
+  return accessOf(conv, m, periods);
+}
+
+function accessOf(
+  conv: ConvRow,
+  m: Pick<Database['members'], 'role' | 'active' | 'joined_seq' | 'read_seq' | 'read_msg_no' | 'silenced_until'>,
+  periods: { from_seq: number; to_seq: number | null }[],
+): Access {
   const ranges = periods.map((p) => ({ from: Number(p.from_seq), to: p.to_seq === null ? NO_END : Number(p.to_seq) }));
   if (conv.historyMode === 'all' && ranges[0]) ranges[0] = { ...ranges[0], from: 1 };
   return {

@@ -2,6 +2,7 @@ import type { FileAttachment } from '@enclave/protocol';
 import type { Deps } from './deps.ts';
 import type { Executor } from '../store/dialect.ts';
 import { uidFromDb } from '../store/dialect.ts';
+import { precompiledIn } from '../store/precompiled-in.ts';
 
 /** A stored message in decoded form: what presentMessage turns into what a viewer sees. */
 export interface MessageRecord {
@@ -69,6 +70,9 @@ export const messageColumns = [
   'signoff',
 ] as const;
 
+/** A message row without the columns a caller may already know (conversation, seq, time). */
+export type MessageFields = Omit<MessageRow, 'conversation_id' | 'seq' | 'ts'>;
+
 export function recordFromRow(
   deps: Pick<Deps, 'codec'>,
   row: MessageRow,
@@ -76,11 +80,34 @@ export function recordFromRow(
   senderUid: string,
   reactions: MessageRecord['reactions'] = [],
 ): MessageRecord {
-  const meta = JSON.parse(row.meta) as MessageMeta;
-  return {
-    conversationId: Number(row.conversation_id),
+  return messageRecord(
+    deps,
+    row,
+    Number(row.conversation_id),
     conversationUid,
-    seq: Number(row.seq),
+    Number(row.seq),
+    Number(row.ts),
+    senderUid,
+    reactions,
+  );
+}
+
+/** `recordFromRow` for a row read with other columns (a history page joins events and messages). */
+export function messageRecord(
+  deps: Pick<Deps, 'codec'>,
+  row: MessageFields,
+  conversationId: number,
+  conversationUid: string,
+  seq: number,
+  ts: number,
+  senderUid: string,
+  reactions: MessageRecord['reactions'] = [],
+): MessageRecord {
+  const meta = parseMeta(row.meta);
+  const rec: MessageRecord = {
+    conversationId,
+    conversationUid,
+    seq,
     uid: uidFromDb(row.uid),
     senderId: Number(row.sender_id),
     senderUid,
@@ -92,81 +119,124 @@ export function recordFromRow(
     mentionAll: meta.mentionAll,
     replyToSeq: meta.replyTo,
     msgNo: Number(row.msg_no),
-    ts: Number(row.ts),
+    ts,
     editedAt: row.edited_at === null ? null : Number(row.edited_at),
     recalledAt: row.recalled_at === null ? null : Number(row.recalled_at),
     signoff: !!Number(row.signoff),
     reactions,
-    ...(meta.file ? { file: meta.file } : {}),
   };
+  // Added after, not spread in: see presentMessage.
+  if (meta.file) rec.file = meta.file;
+  return rec;
 }
 
-/** Load messages of one conversation by seq, with reactions; three statements whatever the count. */
+/** The meta of most messages (no mention, reply or file): recognised by its text, not parsed 50 times a page. */
+const PLAIN_META = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null } satisfies MessageMeta);
+
+function parseMeta(meta: string): MessageMeta {
+  // A fresh object each time: records are handed on and their arrays must not be shared.
+  if (meta === PLAIN_META) return { mentions: [], mentionAll: false, replyTo: null };
+  return JSON.parse(meta) as MessageMeta;
+}
+
+const messagesBySeq = precompiledIn((db, seqs: number[], conversationId: number) =>
+  db
+    .selectFrom('messages')
+    .select(messageColumns)
+    .where('conversation_id', '=', conversationId)
+    .where('seq', 'in', seqs),
+);
+
+const reactionsBySeq = precompiledIn((db, seqs: number[], conversationId: number) =>
+  db
+    .selectFrom('reactions')
+    .select(['message_seq', 'user_id', 'emoji'])
+    .where('conversation_id', '=', conversationId)
+    .where('message_seq', 'in', seqs)
+    .orderBy('created_at'),
+);
+
+/** Read message rows of one conversation by seq (records are made with `recordFromRow`). */
+export function messageRows(
+  deps: Pick<Deps, 'store'>,
+  exec: Executor,
+  conversationId: number,
+  seqs: readonly number[],
+): Promise<MessageRow[]> {
+  return messagesBySeq.rows(deps.store.kind, exec, [...new Set(seqs)], conversationId);
+}
+
+/**
+ * Fill in the senders' public ids and the reactions of records made without them: one statement for
+ * the reactions of all of them, whatever the count.
+ */
+export async function completeRecords(
+  deps: Pick<Deps, 'store' | 'directory'>,
+  exec: Executor,
+  conversationId: number,
+  records: MessageRecord[],
+): Promise<void> {
+  if (!records.length) return;
+  const reactionRows = await reactionsBySeq.rows(
+    deps.store.kind,
+    exec,
+    records.map((r) => r.seq),
+    conversationId,
+  );
+  const userIds = records.map((r) => r.senderId);
+  for (const r of reactionRows) userIds.push(Number(r.user_id));
+  const uids = await deps.directory.uidsOf(userIds);
+  const bySeq = new Map<number, Map<string, string[]>>();
+  for (const r of reactionRows) {
+    const seq = Number(r.message_seq);
+    let m = bySeq.get(seq);
+    if (!m) bySeq.set(seq, (m = new Map()));
+    let list = m.get(r.emoji);
+    if (!list) m.set(r.emoji, (list = []));
+    list.push(uids.get(Number(r.user_id))!);
+  }
+  for (const rec of records) {
+    rec.senderUid = uids.get(rec.senderId)!;
+    const m = bySeq.get(rec.seq);
+    rec.reactions = m ? [...m].map(([emoji, userIds]) => ({ emoji, userIds })) : [];
+  }
+}
+
+/** Load messages of one conversation by seq, with reactions; two statements whatever the count. */
 export async function loadRecords(
-  deps: Pick<Deps, 'codec' | 'directory'>,
+  deps: Pick<Deps, 'codec' | 'directory' | 'store'>,
   exec: Executor,
   conversationId: number,
   conversationUid: string,
   seqs: number[],
 ): Promise<Map<number, MessageRecord>> {
   const out = new Map<number, MessageRecord>();
-  const unique = [...new Set(seqs)];
-  if (!unique.length) return out;
-  const rows = await exec
-    .selectFrom('messages')
-    .select(messageColumns)
-    .where('conversation_id', '=', conversationId)
-    .where('seq', 'in', unique)
-    .execute();
-  if (!rows.length) return out;
-  const reactionRows = await exec
-    .selectFrom('reactions')
-    .select(['message_seq', 'user_id', 'emoji', 'created_at'])
-    .where('conversation_id', '=', conversationId)
-    .where(
-      'message_seq',
-      'in',
-      rows.map((r) => Number(r.seq)),
-    )
-    .orderBy('created_at')
-    .execute();
-  const uids = await deps.directory.uidsOf([
-    ...rows.map((r) => Number(r.sender_id)),
-    ...reactionRows.map((r) => Number(r.user_id)),
-  ]);
-  const bySeq = new Map<number, Map<string, string[]>>();
-  for (const r of reactionRows) {
-    const m = bySeq.get(Number(r.message_seq)) ?? new Map<string, string[]>();
-    const list = m.get(r.emoji) ?? [];
-    list.push(uids.get(Number(r.user_id))!);
-    m.set(r.emoji, list);
-    bySeq.set(Number(r.message_seq), m);
-  }
-  for (const row of rows) {
-    const reactions = [...(bySeq.get(Number(row.seq)) ?? new Map<string, string[]>())].map(([emoji, userIds]) => ({
-      emoji,
-      userIds,
-    }));
-    const rec = recordFromRow(deps, row, conversationUid, uids.get(Number(row.sender_id))!, reactions);
+  for (const row of await messageRows(deps, exec, conversationId, seqs)) {
+    const rec = recordFromRow(deps, row, conversationUid, '');
     out.set(rec.seq, rec);
   }
+  await completeRecords(deps, exec, conversationId, [...out.values()]);
   return out;
 }
 
+const signoffsBySeq = precompiledIn((db, seqs: number[], conversationId: number, userId: number) =>
+  db
+    .selectFrom('signoffs')
+    .select('seq')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .where('seq', 'in', seqs),
+);
+
 /** Seqs of sign-off messages among `seqs` that this user has signed. */
 export async function signedSeqs(
+  deps: Pick<Deps, 'store'>,
   exec: Executor,
   conversationId: number,
   userId: number,
   seqs: number[],
 ): Promise<Set<number>> {
   if (!seqs.length) return new Set();
-  const rows = await exec
-    .selectFrom('signoffs')
-    .select('seq')
-    .where('conversation_id', '=', conversationId)
-    .where('user_id', '=', userId)
-    .where('seq', 'in', [...new Set(seqs)])
-    .execute();
+  const rows = await signoffsBySeq.rows(deps.store.kind, exec, [...new Set(seqs)], conversationId, userId);
   return new Set(rows.map((r) => Number(r.seq)));
 }
