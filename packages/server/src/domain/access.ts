@@ -23,6 +23,9 @@ export const convColumns = [
   'member_count',
 ] as const;
 
+/** `convColumns` of `conversations as c`, for statements that join it. */
+export const convColumnsOfC = convColumns.map((c) => `c.${c}` as const);
+
 export interface ConvRow {
   id: number;
   uid: string;
@@ -100,21 +103,7 @@ const accessByUid = precompiled((db, uid: unknown, userId: number) =>
       j.onRef('p.conversation_id', '=', 'm.conversation_id').onRef('p.user_id', '=', 'm.user_id'),
     )
     .select([
-      'c.id',
-      'c.uid',
-      'c.kind',
-      'c.name',
-      'c.owner_id',
-      'c.last_seq',
-      'c.last_msg_no',
-      'c.last_ts',
-      'c.last_msg_seq',
-      'c.history_mode',
-      'c.announcement',
-      'c.all_muted',
-      'c.dissolved_at',
-      'c.member_version',
-      'c.member_count',
+      ...convColumnsOfC,
       'm.role',
       'm.active',
       'm.joined_seq',

@@ -1,6 +1,6 @@
 import type { Conversation } from '@enclave/protocol';
 import type { Deps, Viewer } from '../deps.ts';
-import { toConvRow } from '../access.ts';
+import { convColumnsOfC, toConvRow } from '../access.ts';
 import { presentMessage } from '../present.ts';
 import { recordFromRow } from '../records.ts';
 import type { Executor } from '../../store/dialect.ts';
@@ -132,21 +132,7 @@ function summariesQuery(exec: Executor, me: number, f: SummaryFilter) {
       j.onRef('peer.conversation_id', '=', 'c.id').on('peer.user_id', '<>', me).on('c.kind', '=', 'direct'),
     )
     .select([
-      'c.id',
-      'c.uid',
-      'c.kind',
-      'c.name',
-      'c.owner_id',
-      'c.last_seq',
-      'c.last_msg_no',
-      'c.last_ts',
-      'c.last_msg_seq',
-      'c.history_mode',
-      'c.announcement',
-      'c.all_muted',
-      'c.dissolved_at',
-      'c.member_version',
-      'c.member_count',
+      ...convColumnsOfC,
       'm.role',
       'm.active',
       'm.joined_seq',

@@ -2,7 +2,7 @@ import { EnclaveError, type FileAttachment, type SendResult } from '@enclave/pro
 import type { z } from 'zod';
 import type { SendInput } from '@enclave/protocol';
 import type { Deps, Viewer } from '../deps.ts';
-import { convColumns, loadAccessById, toConvRow, visible } from '../access.ts';
+import { convColumnsOfC, loadAccessById, toConvRow, visible } from '../access.ts';
 import { appendEvent, loadQuote, type Quote } from '../append.ts';
 import { convIdOf } from '../conv-ids.ts';
 import type { MessageMeta, MessageRecord } from '../records.ts';
@@ -25,7 +25,7 @@ const senderMembership = precompiled((db, convId: number, userId: number) =>
   db
     .selectFrom('conversations as c')
     .innerJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', userId))
-    .select([...convColumns.map((c) => `c.${c}` as const), 'm.active', 'm.role', 'm.silenced_until'])
+    .select([...convColumnsOfC, 'm.active', 'm.role', 'm.silenced_until'])
     .where('c.id', '=', convId),
 );
 const insertMessage = precompiled(

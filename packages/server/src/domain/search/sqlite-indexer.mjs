@@ -25,6 +25,7 @@ idx.pragma('busy_timeout = 10000');
 const readQueue = main.prepare(
   'select id, op, conversation_id, seq, to_seq, sender_id, ts, flags, body from search_queue where id > ? order by id limit ?',
 );
+const anyAfter = main.prepare('select 1 from search_queue where id > ? limit 1').pluck();
 const getMark = idx.prepare("select v from search_state where k = 'indexed_up_to'").pluck();
 const setMark = idx.prepare("update search_state set v = ? where k = 'indexed_up_to'");
 const findDoc = idx.prepare('select id from search_docs where conversation_id = ? and seq = ?').pluck();
@@ -94,6 +95,11 @@ function tick() {
   let progressed = false;
   try {
     const before = reported;
+    // Idle polls only read: no write transaction on the search file while nothing is queued.
+    if (before >= 0 && anyAfter.get(before) === undefined) {
+      timer = setTimeout(tick, pollMs);
+      return;
+    }
     const mark = step.immediate();
     progressed = mark !== before;
     if (progressed) {
