@@ -7,8 +7,8 @@
  * Every wait is bounded; the process exits by itself after --max-secs.
  */
 import http from 'node:http';
-import { WebSocket } from 'ws';
 import { assertLoopback, nowMs, parseArgs, sleep } from './lib.ts';
+import { RawWs } from './raw-ws.ts';
 
 export interface GenUser {
   /** Global user index. */
@@ -106,7 +106,7 @@ class Sock {
   closed = false;
   settle: ((err: Error | null) => void) | null = null;
   constructor(
-    readonly ws: WebSocket,
+    readonly ws: RawWs,
     readonly u: GenUser,
   ) {}
   fail(e: Error) {
@@ -133,11 +133,12 @@ function onFrame(s: Sock, d: Buffer): void {
 
 function connect(u: GenUser): Promise<Sock> {
   return new Promise<Sock>((resolve, reject) => {
-    const ws = new WebSocket(`ws://${host}:${port}/api/v1/ws`, {
+    const ws = new RawWs({
+      host,
+      port,
+      path: '/api/v1/ws',
       headers: { authorization: `Bearer ${u.token}` },
-      perMessageDeflate: false,
       localAddress: sources[u.i % sources.length]!,
-      handshakeTimeout: 30_000,
     });
     const s = new Sock(ws, u);
     const timer = setTimeout(() => {
@@ -149,16 +150,16 @@ function connect(u: GenUser): Promise<Sock> {
       if (err) reject(err);
       else resolve(s);
     };
-    ws.on('message', (d: Buffer) => onFrame(s, d));
-    ws.on('error', (e) => s.fail(e));
-    ws.on('close', (code) => {
+    ws.onmessage = (d) => onFrame(s, d);
+    ws.onerror = (e) => s.fail(e);
+    ws.onclose = (code) => {
       if (!s.closed) {
         s.closed = true;
         closes[code] = (closes[code] ?? 0) + 1;
         socks.delete(u.i);
       }
       s.fail(new Error(`closed with ${code} during login`));
-    });
+    };
   });
 }
 
@@ -447,8 +448,7 @@ async function handle(c: Command): Promise<unknown> {
         s.ws.close(1000);
       }
       const t0 = nowMs();
-      while (nowMs() - t0 < 3_000 && [...socks.values()].some((s) => s.ws.readyState !== WebSocket.CLOSED))
-        await sleep(50);
+      while (nowMs() - t0 < 3_000 && [...socks.values()].some((s) => !s.ws.closed)) await sleep(50);
       for (const s of socks.values()) s.ws.terminate();
       socks.clear();
       return { ok: true };

@@ -253,6 +253,9 @@ class InlineConnection implements DatabaseConnection {
   }
 }
 
+/** Address space (not memory) for the inline reader's map of the database file. */
+const READER_MMAP_BYTES = 1 << 30;
+
 class InlineDriver implements Driver {
   private db: Database.Database | null = null;
   private conn: InlineConnection | null = null;
@@ -262,6 +265,9 @@ class InlineDriver implements Driver {
   async init(): Promise<void> {
     this.db = new Database(this.file, { readonly: true, timeout: 10_000 });
     this.db.pragma('cache_size = -32000');
+    // Pages of the database file are read through a memory map instead of a read() each: the
+    // history bench (1 M messages, random conversations) spent 5–10 % less server CPU per page.
+    this.db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
     this.conn = new InlineConnection(this.db);
   }
 
