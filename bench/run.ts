@@ -72,6 +72,8 @@ for (const h of [HOST, ...SOURCES]) assertLoopback(h);
 const DATABASE_URL = str('database-url', process.env.BENCH_DATABASE_URL ?? '');
 const LOG_LEVEL = str('log-level', 'warn'); // the peer runs ejabberd at `loglevel: warning`
 const CPU_PROF = flags['cpu-prof'] === true;
+/** Profile the generator processes too (prof-gen/ in the run's folder): is the generator the limit? */
+const GEN_CPU_PROF = flags['gen-cpu-prof'] === true;
 /** idle: write a heap snapshot of the server after each step (summarise with bench/heap-top.ts). */
 const HEAP_SNAPSHOT = flags['heap-snapshot'] === true;
 /**
@@ -327,7 +329,11 @@ async function startGens(n: number, maxSecs: number): Promise<Gen[]> {
   for (let i = 0; i < n; i++) {
     const proc = fork(path.join(ROOT, 'bench', 'worker.ts'), ['--max-secs', String(maxSecs)], {
       cwd: ROOT,
-      execArgv: ['--import', 'tsx'],
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(GEN_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.join(runDir, 'prof-gen')}`] : []),
+      ],
       serialization: 'advanced',
       env: { ...process.env, NODE_OPTIONS: '' },
     });
