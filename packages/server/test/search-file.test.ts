@@ -65,7 +65,8 @@ describe('search index file (SQLite)', () => {
     const s = tempStore();
     const { user, conv } = await seed(s.url, TEXTS);
     // Put the store back as the layout before 0005_search_queue left it: the index in the main
-    // database's own tables (as 0003_search made them), no queue, no search file.
+    // database's own tables (as 0003_search made them), no queue, no search file — and the indexes
+    // 0006 drops.
     const db = new Database(s.main);
     db.prepare('attach database ? as idx').run(s.search);
     db.exec(`
@@ -79,7 +80,9 @@ describe('search index file (SQLite)', () => {
       insert into main.search_fts (rowid, body) select rowid, body from idx.search_fts;
       insert into main.search_bi (rowid, grams) select rowid, grams from idx.search_bi;
       drop table search_queue;
-      delete from schema_migrations where name = '0005_search_queue';
+      create index members_read on members (conversation_id, read_seq);
+      create index conversations_last_ts on conversations (last_ts);
+      delete from schema_migrations where name in ('0005_search_queue', '0006_write_only_indexes');
     `);
     db.exec('detach database idx');
     expect((db.prepare('select count(*) as n from search_docs').get() as { n: number }).n).toBe(3);
@@ -102,8 +105,12 @@ describe('search index file (SQLite)', () => {
     }
     const after = new Database(s.main, { readonly: true });
     const tables = after.prepare("select name from sqlite_master where name like 'search%' and type = 'table'").all();
+    const dropped = after
+      .prepare("select name from sqlite_master where name in ('members_read', 'conversations_last_ts')")
+      .all();
     after.close();
     expect(tables).toEqual([{ name: 'search_queue' }]);
+    expect(dropped).toEqual([]);
   }, 60_000);
 
   it('rebuilds a lost search file at start', async () => {
