@@ -921,24 +921,32 @@ async function history(fl: Flags): Promise<Outcome> {
   const problems: string[] = [];
   const rows: Record<string, number | string>[] = [];
   try {
-    await initGens(gens, srv, []);
+    // Every conversation's first member signs in a socket (the socket transport asks on it).
+    const askers = new Map<string, GenUser>();
+    for (const c of convs) if (!askers.has(c.a.token)) askers.set(c.a.token, { i: askers.size, token: c.a.token });
+    await initGens(gens, srv, [...askers.values()]);
+    await loginAll(gens, askers.size, 200);
     const q = (c: SeededConv, pages: number): HistQuery => ({
       conv: c.uid,
       token: c.a.token,
+      user: askers.get(c.a.token)!.i,
       before: (lastSeq.get(c.uid) ?? 0) + 1,
       pages,
     });
     const pick = () => convs[(Math.random() * convs.length) | 0]!;
-    const runs: [string, HistQuery[]][] = [
-      ['newest page of 50', Array.from({ length: queries }, () => q(pick(), 1))],
-      [
-        `paging back ${backPages} pages`,
-        Array.from({ length: Math.min(backConvs, convs.length) }, () => q(pick(), backPages)),
-      ],
-    ];
-    for (const [name, qs] of runs) {
+    const runs: [string, 'socket' | 'rest', HistQuery[]][] = [];
+    for (const via of ['socket', 'rest'] as const)
+      runs.push(
+        [`newest page of 50 (${via})`, via, Array.from({ length: queries }, () => q(pick(), 1))],
+        [
+          `paging back ${backPages} pages (${via})`,
+          via,
+          Array.from({ length: Math.min(backConvs, convs.length) }, () => q(pick(), backPages)),
+        ],
+      );
+    for (const [name, via, qs] of runs) {
       const meter = new CpuMeter(srv.pid, () => gens.map((g) => g.pid));
-      const r = await gens[0]!.call<HistResult>({ t: 'hist', queries: qs, inflight });
+      const r = await gens[0]!.call<HistResult>({ t: 'hist', queries: qs, inflight, via });
       const cpu = meter.read();
       const lat = name.startsWith('newest') ? r.newest : r.back;
       const s = summary(lat);
@@ -969,7 +977,7 @@ async function history(fl: Flags): Promise<Outcome> {
     await t.drop();
   }
   const text = [
-    `### (d) History: REST GET …/events?before=<seq>&limit=50, ${inflight} in flight; ${total.toLocaleString('en')} messages in ${convs.length} conversations`,
+    `### (d) History: \`conversation.events\` (before=<seq>, limit 50) over the asking user's socket, and as REST GET …/events, ${inflight} in flight; ${total.toLocaleString('en')} messages in ${convs.length} conversations`,
     '',
     table(
       [

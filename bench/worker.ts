@@ -27,13 +27,15 @@ export type Command =
   | { t: 'muc-arm'; m: number }
   | { t: 'muc-send'; m: number; user: number; conv: string }
   | { t: 'muc-wait'; m: number; expect: number; timeoutMs: number }
-  | { t: 'hist'; queries: HistQuery[]; inflight: number }
+  | { t: 'hist'; queries: HistQuery[]; inflight: number; via: 'socket' | 'rest' }
   | { t: 'stats' }
   | { t: 'close' };
 
 export interface HistQuery {
   conv: string;
   token: string;
+  /** The GenUser whose socket asks (via socket). */
+  user: number;
   before: number;
   /** Pages to walk back (1 = the newest page only). */
   pages: number;
@@ -127,7 +129,8 @@ function onFrame(s: Sock, d: Buffer): void {
     } else if (d.indexOf('"ok":false') >= 0) s.fail(new Error(`login refused: ${d.toString('utf8', 0, 200)}`));
     return;
   }
-  if (p2p) onP2P(s, d);
+  if (HIST_REF.compare(d, 0, HIST_REF.length) === 0) onHistReply(d);
+  else if (p2p) onP2P(s, d);
   else if (muc) onMuc(d);
 }
 
@@ -309,9 +312,26 @@ function onMuc(d: Buffer): void {
   if (cur.lat.length >= mucExpect) mucWake?.();
 }
 
-/* -------------------------------------------------------------- history (REST) */
+/* -------------------------------------------------------------- history */
 
-async function history(queries: HistQuery[], inflight: number): Promise<HistResult> {
+/** Replies to `conversation.events` over a socket: refs `h<n>`. */
+const HIST_REF = Buffer.from('{"ref":"h');
+const histWaiting = new Map<string, (body: string) => void>();
+let histRef = 0;
+
+function onHistReply(d: Buffer): void {
+  const ref = d.toString('latin1', 8, d.indexOf(34, 8));
+  const done = histWaiting.get(ref);
+  histWaiting.delete(ref);
+  done?.(d.toString('utf8'));
+}
+
+/**
+ * Pages of `conversation.events`, `inflight` at a time, over each query user's signed-in socket (as
+ * the SDK asks while connected; the peer's MAM query also travels on its XMPP stream) or as REST
+ * GETs on keep-alive connections (as the SDK asks while disconnected).
+ */
+async function history(queries: HistQuery[], inflight: number, via: 'socket' | 'rest'): Promise<HistResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: inflight, localAddress: sources[0]! });
   const newest: number[] = [];
   const back: number[] = [];
@@ -330,6 +350,23 @@ async function history(queries: HistQuery[], inflight: number): Promise<HistResu
       req.setTimeout(30_000, () => req.destroy(new Error('history request timeout')));
       req.on('error', reject);
     });
+  const ask = (q: HistQuery, before: number) =>
+    new Promise<string>((resolve, reject) => {
+      const s = socks.get(q.user);
+      if (!s || s.closed) return reject(new Error(`socket of user ${q.user} is not open`));
+      const ref = `h${histRef++}`;
+      const timer = setTimeout(() => {
+        histWaiting.delete(ref);
+        reject(new Error('history request timeout'));
+      }, 30_000);
+      histWaiting.set(ref, (body) => {
+        clearTimeout(timer);
+        resolve(body);
+      });
+      s.ws.send(
+        `{"op":"conversation.events","ref":"${ref}","data":{"conversationId":"${q.conv}","before":${before},"limit":50}}`,
+      );
+    });
   let next = 0;
   const lane = async () => {
     while (next < queries.length) {
@@ -338,11 +375,18 @@ async function history(queries: HistQuery[], inflight: number): Promise<HistResu
       for (let p = 0; p < q.pages && before > 1; p++) {
         const t0 = nowMs();
         try {
-          const r = await get(`/api/v1/conversations/${q.conv}/events?before=${before}&limit=50`, q.token);
+          let body: string;
+          if (via === 'socket') body = await ask(q, before);
+          else {
+            const r = await get(`/api/v1/conversations/${q.conv}/events?before=${before}&limit=50`, q.token);
+            if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+            body = r.body;
+          }
           const ms = nowMs() - t0;
-          if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
           // The generator parses the page (it must find the next `before`); the time is taken first.
-          const page = JSON.parse(r.body) as { events: { seq: number }[] };
+          const parsed = JSON.parse(body) as { ok?: boolean; data?: unknown; events?: unknown };
+          if (via === 'socket' && parsed.ok !== true) throw new Error(`refused: ${body.slice(0, 200)}`);
+          const page = (via === 'socket' ? parsed.data : parsed) as { events: { seq: number }[] };
           if (!page.events.length) throw new Error(`empty page before ${before}`);
           (p === 0 ? newest : back).push(ms);
           events += page.events.length;
@@ -435,7 +479,7 @@ async function handle(c: Command): Promise<unknown> {
       return { got: cur.lat.length, lat: Float64Array.from(cur.lat) } satisfies MucResult;
     }
     case 'hist':
-      return history(c.queries, c.inflight);
+      return history(c.queries, c.inflight, c.via);
     case 'stats':
       return {
         open: [...socks.values()].filter((s) => !s.closed).length,
