@@ -129,7 +129,7 @@ function onFrame(s: Sock, d: Buffer): void {
     } else if (d.indexOf('"ok":false') >= 0) s.fail(new Error(`login refused: ${d.toString('utf8', 0, 200)}`));
     return;
   }
-  if (HIST_REF.compare(d, 0, HIST_REF.length) === 0) onHistReply(d);
+  if (d.length > HIST_REF.length && HIST_REF.compare(d, 0, HIST_REF.length) === 0) onHistReply(d);
   else if (p2p) onP2P(s, d);
   else if (muc) onMuc(d);
 }

@@ -74,7 +74,7 @@ function open(token: string): Session {
 }
 
 describe('the load generator’s WebSocket client', () => {
-  it('signs in, answers the server’s pings, reads frames of every length encoding and closes cleanly', async () => {
+  it('signs in, answers the server’s pings, reads frames of both short length encodings, sends a long one', async () => {
     const s = open(alice.token);
     const hello = await s.waitFor((f) => f.ev === 'hello');
     expect(hello.data).toMatchObject({ heartbeatMs: 100 });

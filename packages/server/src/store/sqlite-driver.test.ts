@@ -151,4 +151,45 @@ setInterval(() => {}, 1000);
     db.close();
     expect(n).toBeGreaterThanOrEqual(acked);
   });
+
+  it('a WAL left large by a burst is cut back once writes pause, and never makes a write wait for a reader', async () => {
+    const idleFile = path.join(dir, 'idle.sqlite');
+    const wal = `${idleFile}-wal`;
+    const db = new Kysely<Db>({
+      dialect: new InlineSqliteWriterDialect({ file: idleFile, checkpointMs: 50, walIdleTruncateBytes: 64 * 1024 }),
+    });
+    try {
+      await sql`create table t (id integer primary key, v text not null)`.execute(db);
+      // A reader on another connection holds a snapshot from before the burst: the truncation must
+      // be skipped (not waited for) while it does.
+      const holder = new Database(idleFile, { readonly: true });
+      holder.exec('begin');
+      holder.prepare('select count(*) from t').get();
+      for (let i = 1; i <= 100; i++)
+        await db
+          .insertInto('t')
+          .values({ id: i, v: 'x'.repeat(4_000) })
+          .execute();
+      expect(fs.statSync(wal).size).toBeGreaterThan(64 * 1024);
+      // Several idle rounds pass with the reader in the way; a write in the middle is not held up.
+      await new Promise((r) => setTimeout(r, 300));
+      const started = performance.now();
+      await db.insertInto('t').values({ id: 101, v: 'while a reader holds its snapshot' }).execute();
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(fs.statSync(wal).size).toBeGreaterThan(64 * 1024);
+      holder.exec('commit');
+      holder.close();
+
+      const deadline = performance.now() + 5_000;
+      while (fs.statSync(wal).size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      expect(fs.statSync(wal).size).toBe(0);
+      // Everything is still there, and the writer goes on.
+      await db.insertInto('t').values({ id: 102, v: 'after' }).execute();
+      const check = new Database(idleFile, { readonly: true });
+      expect((check.prepare('select count(*) as n from t').get() as { n: number }).n).toBe(102);
+      check.close();
+    } finally {
+      await db.destroy();
+    }
+  });
 });

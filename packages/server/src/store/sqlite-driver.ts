@@ -389,6 +389,8 @@ class WriterLease implements DatabaseConnection {
 
 /** 65,536 frames of 4 KiB: a WAL of 256 MB. */
 const WAL_RESTART_FRAMES = 65_536;
+/** A WAL file larger than this is truncated once writes pause (64 MB). */
+const WAL_IDLE_TRUNCATE_BYTES = 64 * 1024 * 1024;
 /** A checkpoint pass this short leaves little for the copy that holds the writer. */
 const QUICK_PASS_MS = 5;
 
@@ -419,10 +421,14 @@ class InlineWriterDriver implements Driver {
     db.pragma('wal_autocheckpoint = 0');
     // No journal_size_limit: cutting a WAL of hundreds of MB back when it starts over stalled the
     // next fsyncs of the WAL ~100 ms (1:1 p99 86–132 ms against 15–30 ms without it). The file keeps
-    // its largest size, bounded by WAL_RESTART_FRAMES, and is truncated when the store closes.
+    // its largest size, bounded by WAL_RESTART_FRAMES, until writes pause (truncateWhenIdle) or the
+    // store closes.
     this.conn = new InlineConnection(db);
     this.wal = new WalSync(`${this.opts.file}-wal`);
     this.checkpointer = new WorkerConnection(this.opts.file, false);
+    // Never wait for readers: PASSIVE does not anyway, and a truncation that would have to wait
+    // (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again later.
+    await this.checkpointer.run('pragma busy_timeout = 0', []);
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.opts.checkpointMs ?? 1_000);
     this.checkpointTimer.unref();
   }
@@ -437,7 +443,8 @@ class InlineWriterDriver implements Driver {
    * once the WAL passes WAL_RESTART_FRAMES, after passes that leave it little to copy.
    */
   private async checkpoint(): Promise<void> {
-    if (!this.commitsSinceCheckpoint || !this.checkpointer || this.checkpointing) return;
+    if (!this.checkpointer || this.checkpointing) return;
+    if (!this.commitsSinceCheckpoint) return this.truncateWhenIdle();
     this.checkpointing = true;
     this.commitsSinceCheckpoint = 0;
     try {
@@ -458,6 +465,35 @@ class InlineWriterDriver implements Driver {
       }
     } catch {
       /* a closing store, or a reader in the way: the next round tries again */
+    } finally {
+      this.checkpointing = false;
+    }
+  }
+
+  /**
+   * A WAL file left large by a burst is cut back once writes pause for a whole checkpoint interval
+   * (nothing is committing, so no fsync waits behind the truncation): the writer is held while the
+   * checkpointer copies what is left and truncates the file to zero bytes. Readers in the way make
+   * SQLite skip the truncation; the next idle round tries again.
+   */
+  private async truncateWhenIdle(): Promise<void> {
+    let size: number;
+    try {
+      size = fs.statSync(`${this.opts.file}-wal`).size;
+    } catch {
+      return; // no WAL file yet
+    }
+    if (size <= (this.opts.walIdleTruncateBytes ?? WAL_IDLE_TRUNCATE_BYTES)) return;
+    this.checkpointing = true;
+    try {
+      const held = await this.acquireConnection();
+      try {
+        await this.checkpointer!.run('pragma wal_checkpoint(TRUNCATE)', []);
+      } finally {
+        await this.releaseConnection(held);
+      }
+    } catch {
+      /* a closing store, or a reader in the way */
     } finally {
       this.checkpointing = false;
     }
@@ -554,6 +590,8 @@ export interface InlineWriterOptions {
   checkpointMs?: number;
   /** Past this many frames, a checkpoint holds the writer for its last copy so the WAL starts over. */
   walRestartFrames?: number;
+  /** A WAL file larger than this is truncated when a checkpoint interval passes without a commit. */
+  walIdleTruncateBytes?: number;
 }
 
 /**
