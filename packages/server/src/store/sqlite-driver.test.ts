@@ -152,11 +152,16 @@ setInterval(() => {}, 1000);
     expect(n).toBeGreaterThanOrEqual(acked);
   });
 
-  it('a WAL left large by a burst is cut back once writes pause, and never makes a write wait for a reader', async () => {
+  it('a WAL left large by a burst is cut back once writes pause long enough, and never makes a write wait for a reader', async () => {
     const idleFile = path.join(dir, 'idle.sqlite');
     const wal = `${idleFile}-wal`;
     const db = new Kysely<Db>({
-      dialect: new InlineSqliteWriterDialect({ file: idleFile, checkpointMs: 50, walIdleTruncateBytes: 64 * 1024 }),
+      dialect: new InlineSqliteWriterDialect({
+        file: idleFile,
+        checkpointMs: 50,
+        walIdleTruncateBytes: 64 * 1024,
+        walTruncateAfterIdleMs: 100,
+      }),
     });
     try {
       await sql`create table t (id integer primary key, v text not null)`.execute(db);
@@ -188,6 +193,25 @@ setInterval(() => {}, 1000);
       const check = new Database(idleFile, { readonly: true });
       expect((check.prepare('select count(*) as n from t').get() as { n: number }).n).toBe(102);
       check.close();
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('a WAL is kept through pauses shorter than the idle time (appending to a cut-back WAL costs more per fsync)', async () => {
+    const keptFile = path.join(dir, 'kept.sqlite');
+    const db = new Kysely<Db>({
+      dialect: new InlineSqliteWriterDialect({ file: keptFile, checkpointMs: 50, walIdleTruncateBytes: 64 * 1024 }),
+    });
+    try {
+      await sql`create table t (id integer primary key, v text not null)`.execute(db);
+      for (let i = 1; i <= 100; i++)
+        await db
+          .insertInto('t')
+          .values({ id: i, v: 'x'.repeat(4_000) })
+          .execute();
+      await new Promise((r) => setTimeout(r, 400)); // eight checkpoint rounds, well under a minute
+      expect(fs.statSync(`${keptFile}-wal`).size).toBeGreaterThan(64 * 1024);
     } finally {
       await db.destroy();
     }
