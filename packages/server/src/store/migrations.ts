@@ -308,8 +308,9 @@ function dropWriteOnlyIndexes(kind: DialectKind): Migration {
         ['members_read', 'members'],
         ['conversations_last_ts', 'conversations'],
       ] as const) {
+        // MySQL has no DROP INDEX IF EXISTS (MariaDB has); elsewhere an index already gone is fine.
         const drop = db.schema.dropIndex(index);
-        await (kind === 'mysql' ? drop.on(table) : drop).execute();
+        await (kind === 'mysql' ? drop.on(table) : drop.ifExists()).execute();
       }
     },
   };
