@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable, type DatabaseConnection, type QueryResult } from 'kysely';
 import type { DialectKind, Executor } from './dialect.ts';
+import { inlinable, limitSlots, MAX_LIMIT_VARIANTS, withLimits, type LimitSlots } from './sqlite-limits.ts';
 
 /** Stands for argument `i` while the query is built once; found again by identity in the parameters. */
 class Slot {
@@ -8,25 +9,13 @@ class Slot {
 
 type Part = { arg: number } | { value: unknown };
 
-/**
- * SQLite reads a bound LIMIT or OFFSET while planning, and then marks the statement to be prepared
- * again whenever that parameter is bound — on every run, since every run binds: the sync summaries
- * statement cost ~95 µs a run instead of ~4. On SQLite those values are written into the SQL text
- * instead, one statement per distinct value (page sizes: a handful).
- */
-interface LimitsInline<O> {
-  /** The SQL around the LIMIT/OFFSET placeholders (one more piece than placeholders). */
-  pieces: string[];
-  /** Indexes into `parts` of the LIMIT/OFFSET values, in SQL order. */
-  at: number[];
+/** A statement's LIMIT/OFFSET placeholders on SQLite (store/sqlite-limits.ts), with its texts by value. */
+interface LimitsInline<O> extends LimitSlots {
   /** `parts` without them. */
   rest: Part[];
   /** By the value, or the values joined with commas. */
   byValues: Map<number | string, CompiledQuery<O>>;
 }
-
-/** Distinct LIMIT/OFFSET values kept per statement; past that, the values are bound as before. */
-const MAX_INLINE_VARIANTS = 32;
 
 /**
  * A statement built and compiled by Kysely once per dialect, then run with new arguments: the hot
@@ -153,39 +142,19 @@ export async function readTogether<const Q extends readonly Bound<unknown>[]>(
 
 /** Where a SQLite statement's `limit ?` / `offset ?` placeholders are; null when it has none. */
 function limitsInline<O>(sqlText: string, parts: Part[]): LimitsInline<O> | null {
-  const marks: number[] = []; // offsets of every `?` outside quotes
-  let quote = '';
-  for (let i = 0; i < sqlText.length; i++) {
-    const ch = sqlText[i]!;
-    if (quote) {
-      if (ch === quote) quote = '';
-    } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
-    else if (ch === '?') marks.push(i);
-  }
-  if (marks.length !== parts.length) return null; // not the positional placeholders expected: bind as is
-  const pieces: string[] = [];
-  const at: number[] = [];
-  let from = 0;
-  marks.forEach((pos, i) => {
-    if (!/\b(limit|offset)\s*$/i.test(sqlText.slice(Math.max(0, pos - 8), pos))) return;
-    pieces.push(sqlText.slice(from, pos));
-    at.push(i);
-    from = pos + 1;
-  });
-  if (!at.length) return null;
-  pieces.push(sqlText.slice(from));
-  return { pieces, at, rest: parts.filter((_, i) => !at.includes(i)), byValues: new Map() };
+  const slots = limitSlots(sqlText, parts.length);
+  if (!slots) return null;
+  return { ...slots, rest: parts.filter((_, i) => !slots.at.includes(i)), byValues: new Map() };
 }
 
 /** The statement with these LIMIT/OFFSET values in its text; null to bind them instead. */
 function inlineQuery<O>(l: LimitsInline<O>, query: CompiledQuery<O>, values: unknown[]): CompiledQuery<O> | null {
-  for (const v of values) if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return null;
-  const key = values.length === 1 ? (values[0] as number) : values.join(',');
+  if (!inlinable(values)) return null;
+  const key = values.length === 1 ? values[0]! : values.join(',');
   let q = l.byValues.get(key);
   if (!q) {
-    if (l.byValues.size >= MAX_INLINE_VARIANTS) return null;
-    const sqlText = l.pieces.reduce((s, piece, i) => (i ? `${s}${String(values[i - 1])}${piece}` : piece), '');
-    q = { ...query, sql: sqlText };
+    if (l.byValues.size >= MAX_LIMIT_VARIANTS) return null;
+    q = { ...query, sql: withLimits(l, values) };
     l.byValues.set(key, q);
   }
   return q;

@@ -112,6 +112,45 @@ describe('SQLite drivers', () => {
     expect(ticks).toBeGreaterThan(3);
   });
 
+  it('bound LIMIT and OFFSET values page correctly (written into the statement text), past any cache of them', async () => {
+    await writer.transaction().execute(async (trx) => {
+      for (let i = 0; i < 60; i++)
+        await trx
+          .insertInto('t')
+          .values({ id: 50_000 + i, v: `page ${i}` })
+          .execute();
+    });
+    const ids = Array.from({ length: 60 }, (_, i) => 50_000 + i);
+    // 40 distinct (limit, offset) pairs on the reader — more than the texts kept per statement —
+    // then the writer inside a transaction, each against the rows computed here.
+    for (let n = 1; n <= 40; n++) {
+      const limit = (n % 7) + 1;
+      const offset = n;
+      const got = await reader
+        .selectFrom('t')
+        .select('id')
+        .where('id', '>=', 50_000)
+        .orderBy('id')
+        .limit(limit)
+        .offset(offset)
+        .execute();
+      expect(got.map((r) => r.id)).toEqual(ids.slice(offset, offset + limit));
+    }
+    await writer.transaction().execute(async (trx) => {
+      const sub = await trx
+        .selectFrom('t')
+        .select('v')
+        .where('id', 'in', (eb) => eb.selectFrom('t').select('id').where('id', '>=', 50_000).orderBy('id').limit(3))
+        .orderBy('id', 'desc')
+        .limit(2)
+        .execute();
+      expect(sub.map((r) => r.v)).toEqual(['page 2', 'page 1']);
+    });
+    // Not a plain count: bound, as SQLite takes it (-1: no limit).
+    const all = await reader.selectFrom('t').select('id').where('id', '>=', 50_000).limit(-1).offset(58).execute();
+    expect(all.map((r) => r.id)).toEqual(ids.slice(58));
+  });
+
   it('the inline reader sees each commit as soon as it is made and refuses to write', async () => {
     await writer.insertInto('t').values({ id: 20, v: '中文 ✓' }).execute();
     expect((await rows()).find((r) => r.id === 20)).toEqual({ id: 20, v: '中文 ✓' });

@@ -13,6 +13,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { LimitInliner } from './sqlite-limits.ts';
 
 interface Reply {
   id: number;
@@ -205,6 +206,8 @@ function rowShape(names: string[]): (row: unknown[]) => Record<string, unknown> 
  */
 class InlineConnection implements DatabaseConnection {
   private readonly cache = new Map<string, Prepared>();
+  /** Bound LIMIT/OFFSET values go into the text: SQLite would prepare the statement again every run. */
+  private readonly limits = new LimitInliner();
 
   constructor(readonly db: Database.Database) {}
 
@@ -228,8 +231,9 @@ class InlineConnection implements DatabaseConnection {
   /** Run one statement now, on this thread; `wrote` tells whether it changed the database. */
   runSync<R>(compiled: CompiledQuery): { result: QueryResult<R>; wrote: boolean } {
     try {
-      const { stmt, shape } = this.prepare(compiled.sql);
-      const params = compiled.parameters.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+      const q = this.limits.apply(compiled.sql, compiled.parameters);
+      const { stmt, shape } = this.prepare(q.sql);
+      const params = q.params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
       if (shape)
         return { result: { rows: (stmt.all(params) as unknown[][]).map(shape) as R[] }, wrote: !stmt.readonly };
       const r = stmt.run(params);
