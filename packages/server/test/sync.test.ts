@@ -131,6 +131,32 @@ describe('sync and reconnect (SDK end to end)', () => {
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
+  it('sync gives each moved conversation its newest events in order, and says when older ones since the token were left out', async () => {
+    const carol = await makeUser(srv);
+    const busy = await openDirect(srv, alice, carol);
+    const quiet = await openDirect(srv, bob, carol);
+    const first = await http<{ token: string }>(srv, 'POST', '/api/v1/sync', { token: carol.token, body: {} });
+    for (let i = 1; i <= 7; i++) await restSend(srv, alice, busy, `busy ${i}`);
+    await restSend(srv, bob, quiet, 'quiet 1');
+    const r = await http<{
+      conversations: {
+        conversation: { id: string };
+        events: { seq: number; message?: { content?: { text: string } } }[];
+        limited: boolean;
+      }[];
+    }>(srv, 'POST', '/api/v1/sync', {
+      token: carol.token,
+      body: { token: first.body.token, eventsPerConversation: 3 },
+    });
+    expect(r.status).toBe(200);
+    const of = (id: string) => r.body.conversations.find((c) => c.conversation.id === id)!;
+    expect(of(busy).events.map((e) => e.message?.content?.text)).toEqual(['busy 5', 'busy 6', 'busy 7']);
+    expect(of(busy).events.map((e) => e.seq)).toEqual([...of(busy).events.map((e) => e.seq)].sort((x, y) => x - y));
+    expect(of(busy).limited).toBe(true);
+    expect(of(quiet).events.map((e) => e.message?.content?.text)).toEqual(['quiet 1']);
+    expect(of(quiet).limited).toBe(false);
+  });
+
   it('the outbox survives a restart of the client and delivers once, in order, with the same ids', async () => {
     const dave = await makeUser(srv);
     const conv = await openDirect(srv, dave, bob);

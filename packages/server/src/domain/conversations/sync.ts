@@ -1,7 +1,7 @@
 import { EnclaveError, limits, type SyncResult, type UserEvent } from '@enclave/protocol';
 import type { Deps, Viewer } from '../deps.ts';
 import { NO_END, type Access, type Range } from '../access.ts';
-import { presentEvents, queryEvents } from './read-events.ts';
+import { eventPage } from './read-events.ts';
 import { uidFromDb } from '../../store/dialect.ts';
 import { movedSince, presentSummaries, stripInternal, totalUnreadFrom, totalUnreadStatement } from './summaries.ts';
 import { precompiled, readTogether } from '../../store/precompiled.ts';
@@ -134,15 +134,12 @@ export async function sync(
     let events: SyncResult['conversations'][number]['events'] = [];
     let limited = false;
     if (input.eventsPerConversation > 0 && ranges.length) {
-      const rows = await queryEvents(exec, c.internalId, ranges, { limit: input.eventsPerConversation, desc: true });
-      rows.reverse();
-      events = await presentEvents(deps, exec, viewer, access, rows);
-      const oldest = rows[0];
-      limited =
-        rows.length === input.eventsPerConversation &&
-        !!oldest &&
-        Number(oldest.ts) > tok.t &&
-        Number(oldest.seq) > access.minSeq;
+      // The newest page, as `conversation.events` reads it: events with their messages in one
+      // compiled statement per visible range, and whether older visible events remain.
+      const newest = await eventPage(deps, exec, viewer, access, { limit: input.eventsPerConversation, desc: true });
+      events = newest.events;
+      // Older events remain that are newer than the token: the client loads them when it opens this.
+      limited = newest.hasMore && !!events[0] && events[0].ts > tok.t;
     }
     conversations.push({ conversation: stripInternal(c), events, limited });
   }
