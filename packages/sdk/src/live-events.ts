@@ -24,6 +24,8 @@ export interface LiveEventsDeps {
 
 /** Upper bound on `sync` pages in one catch-up, so a misbehaving server cannot loop the client. */
 const MAX_SYNC_PAGES = 100;
+/** Live events kept per conversation while it is being read (past that, the rest is history). */
+const MAX_EARLY_EVENTS = 200;
 
 /**
  * Turns the socket's events into reducer actions: the catch-up `sync` on every connect (live events
@@ -34,6 +36,8 @@ export class LiveEvents {
   private buffering = false;
   private buffer: EventFrame[] = [];
   private readonly loading = new Set<ConversationId>();
+  /** Live events of conversations being read (`load`), in arrival order. */
+  private readonly early = new Map<ConversationId, ConvEvent[]>();
   private running: Promise<void> | null = null;
 
   constructor(private readonly deps: LiveEventsDeps) {}
@@ -92,7 +96,13 @@ export class LiveEvents {
         const ev = parsed.data;
         dispatch({ type: 'conv.event', event: ev });
         emit('conv', ev);
-        if (!this.deps.getState().conversations[ev.conversationId]) return this.load(ev.conversationId);
+        if (!this.deps.getState().conversations[ev.conversationId]) {
+          // Kept until the conversation is read, so that its timeline starts with them.
+          const early = this.early.get(ev.conversationId) ?? [];
+          if (early.length < MAX_EARLY_EVENTS) early.push(ev);
+          this.early.set(ev.conversationId, early);
+          return this.load(ev.conversationId);
+        }
         gaps.noteConversation(ev.conversationId);
         this.noteDelivered(ev.conversationId);
         return;
@@ -127,15 +137,26 @@ export class LiveEvents {
     if (view) this.deps.delivered.note(conversationId, view.cursor.head);
   }
 
-  /** A conversation we have not seen (just added to it): read it; its earlier events are history. */
+  /**
+   * A conversation we have not seen (just added to it): read it. Its timeline starts with the live
+   * events that came before it was known (the snapshot already counts them: without them the
+   * timeline would start after them, and they would be history); earlier events are history.
+   */
   private load(conversationId: ConversationId): void {
     if (this.loading.has(conversationId)) return;
     this.loading.add(conversationId);
     this.deps
       .request('conversation.get', { conversationId })
-      .then((c) => this.deps.dispatch({ type: 'conversations.loaded', conversations: [c] }))
+      .then((c) => {
+        const events = this.early.get(conversationId) ?? [];
+        this.deps.dispatch({ type: 'conversations.loaded', conversations: [c], events });
+        this.deps.gaps.noteConversation(conversationId);
+      })
       .catch((e: unknown) => this.deps.emit('error', e))
-      .finally(() => this.loading.delete(conversationId));
+      .finally(() => {
+        this.early.delete(conversationId);
+        this.loading.delete(conversationId);
+      });
   }
 
   private malformed(frame: EventFrame, issues: unknown): void {

@@ -154,6 +154,42 @@ const cases: { name: string; state: ClientState; action: Action; expected: Expec
     expected: { c1: { unread: 0, head: 6 } },
   },
   {
+    name: 'a conversation first seen in a snapshot that counted its first message: sync brings the message into the timeline',
+    state: apply(
+      initialState,
+      { type: 'session.started', me: ME },
+      {
+        type: 'conversations.loaded',
+        conversations: [conversation({ lastSeq: 1, unread: 1 })],
+      },
+    ),
+    action: sync(conversation({ lastSeq: 1, unread: 1 }), [created(1)]),
+    expected: { c1: { head: 1, loadedFrom: 1, unread: 1, msgs: msgs(1) } },
+  },
+  {
+    name: 'a conversation read because live events came first starts its timeline with them',
+    state: apply(initialState, { type: 'session.started', me: ME }, ev(created(1)), ev(created(2))),
+    action: {
+      type: 'conversations.loaded',
+      conversations: [conversation({ lastSeq: 2, unread: 2 })],
+      events: [created(1), created(2)],
+    },
+    expected: { c1: { head: 2, loadedFrom: 1, unread: 2, msgs: msgs(1, 2) } },
+  },
+  {
+    name: 'sync events that do not reach the timeline stay history',
+    state: apply(
+      initialState,
+      { type: 'session.started', me: ME },
+      {
+        type: 'conversations.loaded',
+        conversations: [conversation({ lastSeq: 5, unread: 0, readSeq: 5 })],
+      },
+    ),
+    action: sync(conversation({ lastSeq: 5, unread: 0, readSeq: 5 }), [created(2), created(3)]),
+    expected: { c1: { head: 5, loadedFrom: 6, msgs: [] } },
+  },
+  {
     name: 'an event of an unknown conversation is ignored (the client loads it)',
     state: base,
     action: ev(created(1, { conversationId: C2 }, { conversationId: C2 })),

@@ -153,7 +153,8 @@ export function reduce(state: ClientState, action: Action): ClientState {
     case 'conversations.loaded': {
       let next = state;
       for (const c of action.conversations) {
-        next = withView(next, mergeSnapshot(next.conversations[c.id], c, [], next.me));
+        const events = action.events?.filter((e) => e.conversationId === c.id) ?? [];
+        next = withView(next, mergeSnapshot(next.conversations[c.id], c, events, next.me));
       }
       return next;
     }

@@ -90,8 +90,11 @@ export interface LocalSendEcho {
 export type Action =
   | { type: 'session.started'; me: UserId }
   | { type: 'sync.result'; result: SyncResult }
-  /** Conversations read by REST/op (list, get, openDirect, group.create…): merged like sync, without events. */
-  | { type: 'conversations.loaded'; conversations: readonly Conversation[] }
+  /**
+   * Conversations read by REST/op (list, get, openDirect, group.create…): merged like sync. `events`:
+   * live events of a conversation that arrived before the client knew it (they start its timeline).
+   */
+  | { type: 'conversations.loaded'; conversations: readonly Conversation[]; events?: readonly ConvEvent[] }
   | { type: 'conv.event'; event: ConvEvent }
   | { type: 'user.event'; event: UserEvent }
   /** A `conversation.events` page; `before` set for a history page (older than the timeline). */

@@ -156,6 +156,13 @@ export function mergeSnapshot(
       summary: { ...summary, readSeq: Math.max(server.readSeq, s.readSeq) },
       countedSeq: Math.max(view.countedSeq, server.lastSeq),
     };
+    // Events just below the timeline's start that reach up to it (a conversation first seen in a
+    // snapshot that already counted them: joined, or read while its first events were on their way)
+    // join the timeline instead of staying history.
+    const below = sorted.filter((e) => e.seq < next.loadedFrom);
+    const reaches = below.at(-1)?.seq === next.loadedFrom - 1;
+    if (reaches && below.every((e, i) => i === 0 || e.seq === below[i - 1]!.seq + 1))
+      next = { ...next, loadedFrom: below[0]!.seq };
   }
   for (const ev of sorted) next = applyConvEvent(next, ev, me);
   if (next.cursor.head < server.lastSeq) {
