@@ -28,7 +28,7 @@ function updatePending(state: ClientState, clientMsgId: string, patch: Partial<P
 /** Apply one conversation event; the sender's own message replaces its local echo. */
 function applyEvent(state: ClientState, ev: ConvEvent): ClientState {
   const view = state.conversations[ev.conversationId];
-  // Unknown conversation: the client loads it (conversation.get); the event is then history.
+  // Unknown conversation: the client loads it (conversation.get) and starts its timeline with this event.
   if (!view) return state;
   let next = withView(state, applyConvEvent(view, ev, state.me));
   const cmid = ev.message?.clientMsgId;
