@@ -434,8 +434,9 @@ class InlineWriterDriver implements Driver {
     this.wal = new WalSync(`${this.opts.file}-wal`);
     this.checkpointer = new WorkerConnection(this.opts.file, false);
     // Never wait for readers: PASSIVE does not anyway, and a truncation that would have to wait
-    // (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again later.
-    await this.checkpointer.run('pragma busy_timeout = 0', []);
+    // (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again later. Not
+    // awaited: start-up need not wait for the thread, whose messages it handles in order.
+    void this.checkpointer.run('pragma busy_timeout = 0', []).catch(() => undefined);
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.opts.checkpointMs ?? 1_000);
     this.checkpointTimer.unref();
   }
