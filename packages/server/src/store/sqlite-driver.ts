@@ -40,9 +40,9 @@ class WorkerConnection implements DatabaseConnection {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
-  constructor(file: string, readonly: boolean, attach: Record<string, string> = {}) {
+  constructor(file: string, readonly: boolean, attach: Record<string, string> = {}, busyTimeoutMs = 10_000) {
     this.worker = new Worker(new URL('./sqlite-worker.mjs', import.meta.url), {
-      workerData: { file, readonly, attach },
+      workerData: { file, readonly, attach, busyTimeoutMs },
       execArgv: [],
     });
     this.worker.on('message', (r: Reply) => {
@@ -86,7 +86,11 @@ class WorkerConnection implements DatabaseConnection {
     throw new Error('streaming is not supported by the SQLite worker driver');
   }
 
+  /** Ends the thread; statements still in flight fail instead of never settling. */
   close(): Promise<number> {
+    for (const p of this.pending.values())
+      p.reject(new SqliteError('the SQLite worker connection is closed', undefined));
+    this.pending.clear();
     return this.worker.terminate();
   }
 }
@@ -432,11 +436,9 @@ class InlineWriterDriver implements Driver {
     // (truncateWhenIdle) or the store closes.
     this.conn = new InlineConnection(db);
     this.wal = new WalSync(`${this.opts.file}-wal`);
-    this.checkpointer = new WorkerConnection(this.opts.file, false);
-    // Never wait for readers: PASSIVE does not anyway, and a truncation that would have to wait
-    // (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again later. Not
-    // awaited: start-up need not wait for the thread, whose messages it handles in order.
-    void this.checkpointer.run('pragma busy_timeout = 0', []).catch(() => undefined);
+    // Busy timeout 0, never waiting for readers: PASSIVE does not anyway, and a truncation that would
+    // have to wait (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again.
+    this.checkpointer = new WorkerConnection(this.opts.file, false, {}, 0);
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.opts.checkpointMs ?? 1_000);
     this.checkpointTimer.unref();
   }

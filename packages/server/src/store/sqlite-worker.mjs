@@ -10,7 +10,8 @@ if (!workerData.readonly) {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
 }
-db.pragma('busy_timeout = 10000');
+// The checkpointer asks for 0: it never waits for a reader (sqlite-driver.ts, truncateWhenIdle).
+db.pragma(`busy_timeout = ${Number(workerData.busyTimeoutMs ?? 10_000)}`);
 db.pragma('cache_size = -32000');
 for (const [schema, file] of Object.entries(workerData.attach ?? {})) {
   if (!/^[a-z_]+$/.test(schema)) throw new Error(`bad schema name ${schema}`);
