@@ -14,6 +14,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { LimitInliner } from './sqlite-limits.ts';
+import { sqlTimingEnd, sqlTimingStart } from './sql-timing.ts';
 
 interface Reply {
   id: number;
@@ -234,6 +235,7 @@ class InlineConnection implements DatabaseConnection {
 
   /** Run one statement now, on this thread; `wrote` tells whether it changed the database. */
   runSync<R>(compiled: CompiledQuery): { result: QueryResult<R>; wrote: boolean } {
+    const started = sqlTimingStart();
     try {
       const q = this.limits.apply(compiled.sql, compiled.parameters);
       const { stmt, shape } = this.prepare(q.sql);
@@ -248,6 +250,8 @@ class InlineConnection implements DatabaseConnection {
     } catch (e) {
       const err = e as { message: string; code?: string };
       throw new SqliteError(err.message, err.code);
+    } finally {
+      sqlTimingEnd(compiled.sql, started);
     }
   }
 
@@ -261,9 +265,6 @@ class InlineConnection implements DatabaseConnection {
   }
 }
 
-/** Address space (not memory) for the inline reader's map of the database file. */
-const READER_MMAP_BYTES = 1 << 30;
-
 class InlineDriver implements Driver {
   private db: Database.Database | null = null;
   private conn: InlineConnection | null = null;
@@ -273,9 +274,10 @@ class InlineDriver implements Driver {
   async init(): Promise<void> {
     this.db = new Database(this.file, { readonly: true, timeout: 10_000 });
     this.db.pragma('cache_size = -32000');
-    // Pages of the database file are read through a memory map instead of a read() each: the
-    // history bench (1 M messages, random conversations) spent 5–10 % less server CPU per page.
-    this.db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
+    // No memory map (mmap_size): after every commit of the writer, a mapped reader's next statement
+    // unmaps and maps the file again — a point lookup cost ~19 µs instead of ~8 with writes between
+    // lookups (bench/probe-reader-after-write.ts), and 1:1 at 1,000 msg/s used a quarter more server
+    // CPU. Mapping saved 5–10 % of a history page only while nothing was written.
     this.conn = new InlineConnection(this.db);
   }
 
