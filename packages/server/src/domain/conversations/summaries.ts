@@ -1,4 +1,5 @@
 import type { Conversation } from '@enclave/protocol';
+import { sql } from 'kysely';
 import type { Deps, Viewer } from '../deps.ts';
 import { convColumnsOfC, toConvRow } from '../access.ts';
 import { presentMessage } from '../present.ts';
@@ -128,8 +129,17 @@ function summariesQuery(exec: Executor, me: number, f: SummaryFilter) {
     .leftJoin('messages as pm', (j) =>
       j.onRef('pm.conversation_id', '=', 'c.id').onRef('pm.seq', '=', 'c.last_msg_seq'),
     )
+    // The peer of a direct conversation. The key is null for a group, so its members are not walked:
+    // with `c.kind = 'direct'` as a condition of the join instead, SQLite scanned every member of each
+    // group for it (~340 µs per sync for one group of 5,000 members, ~40 µs this way).
     .leftJoin('members as peer', (j) =>
-      j.onRef('peer.conversation_id', '=', 'c.id').on('peer.user_id', '<>', me).on('c.kind', '=', 'direct'),
+      j
+        .on(
+          'peer.conversation_id',
+          '=',
+          sql<number>`case when ${sql.ref('c.kind')} = 'direct' then ${sql.ref('c.id')} end`,
+        )
+        .on('peer.user_id', '<>', me),
     )
     .select([
       ...convColumnsOfC,
