@@ -2,7 +2,9 @@
  * Summarise V8 CPU profiles (from `npm run bench -- <scenario> --cpu-prof`, which starts the server
  * with `--cpu-prof`): self time per function and per file/package, top N.
  *
- *   node --import tsx bench/prof-top.ts bench/results/<run>/prof-<scenario>/*.cpuprofile [--top 25] [--from s --to s]
+ *   node --import tsx bench/prof-top.ts bench/results/<run>/prof-<scenario>/*.cpuprofile [--top 25] [--from s --to s] [--total]
+ *
+ * `--total` adds time per function with its callees (each sample counted once per function on its stack).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,4 +86,22 @@ for (const file of positional) {
   );
   console.log(`## by file / package (self time)\n${show(files)}\n`);
   console.log(`## by function (self time)\n${show(fn)}\n`);
+  if (flags.total) {
+    // Inclusive time: each sample counts once for every distinct function on its stack.
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const inclusive = new Map<string, number>();
+    for (const [id, us] of self) {
+      const seen = new Set<string>();
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const cf = byId.get(cur)!.callFrame;
+        const key = `${cf.functionName || '(anonymous)'}  ${where(cf.url)}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+      }
+    }
+    for (const k of ['(root)  (native/vm)', '(idle)  (native/vm)']) inclusive.delete(k);
+    console.log(`## by function (total time, callees included)\n${show(inclusive)}\n`);
+  }
 }
