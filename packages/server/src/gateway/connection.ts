@@ -18,6 +18,7 @@ import type { Hub, HubSocket } from './hub.ts';
 import type { PresenceSocket } from '../domain/presence/presence.ts';
 import { toErrorBody } from './errors.ts';
 import { corkForThisTurn } from './coalesce.ts';
+import type { WireFrame } from './wire-frame.ts';
 
 /** Outbound bytes a socket may have queued before volatile frames are dropped (closing: config). */
 const VOLATILE_DROP_BYTES = 1 << 20;
@@ -84,7 +85,7 @@ export class Connection implements HubSocket, PresenceSocket {
   private settled = false;
   private synced = false;
   private overflowed = false;
-  private pending: string[] | null = [];
+  private pending: (string | WireFrame)[] | null = [];
   /** Kept to refresh the viewer when a forced password change may have been made since auth. */
   private sessionToken: string | null = null;
   private tokens = 100;
@@ -231,13 +232,18 @@ export class Connection implements HubSocket, PresenceSocket {
     this.raw(JSON.stringify({ ref, ok: false, error }));
   }
 
-  private raw(frame: string) {
+  private raw(frame: string | WireFrame) {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.tcp) corkForThisTurn(this.tcp);
-    this.ws.send(frame);
+    if (!this.tcp) {
+      this.ws.send(typeof frame === 'string' ? frame : frame.text);
+      return;
+    }
+    corkForThisTurn(this.tcp);
+    if (typeof frame === 'string') this.ws.send(frame);
+    else this.tcp.write(frame.bytes);
   }
 
-  sendDurable(frame: string): void {
+  sendDurable(frame: string | WireFrame): void {
     if (!this.synced) {
       if (this.pending && this.pending.length < PENDING_MAX) this.pending.push(frame);
       else this.pending = null; // the sync answer will carry what was missed
@@ -273,7 +279,7 @@ export class Connection implements HubSocket, PresenceSocket {
     else this.close(closeCodes.overflow, 'overflow', JSON.stringify({ ev: 'closing', data: { reason: 'overflow' } }));
   }
 
-  sendVolatile(frame: string): void {
+  sendVolatile(frame: string | WireFrame): void {
     if (!this.synced || this.ws.bufferedAmount > VOLATILE_DROP_BYTES) return;
     this.raw(frame);
   }

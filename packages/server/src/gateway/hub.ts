@@ -4,20 +4,21 @@ import type { BusMessage, ConvBusEvent } from '../bus/bus.ts';
 import type { Viewer } from '../domain/deps.ts';
 import type { MemberCache } from '../domain/member-cache.ts';
 import { presentEvent, type MessageView } from '../domain/present.ts';
+import { WireFrame } from './wire-frame.ts';
 
 /** What the hub needs of a connected socket. */
 export interface HubSocket {
   viewer: Viewer;
   focus: number | null;
-  sendDurable(frame: string): void;
-  sendVolatile(frame: string): void;
+  sendDurable(frame: string | WireFrame): void;
+  sendVolatile(frame: string | WireFrame): void;
   close(code: number, reason: string, frame?: string): void;
 }
 
 /**
  * This node's sockets, by user and by focused conversation, and delivery of bus messages to them.
  * A conversation event is presented once per audience class (sender · may see the body · may not yet)
- * and the same string goes to every socket in that class.
+ * and the same encoded frame goes to every socket in that class.
  */
 export class Hub {
   private readonly byUser = new Map<number, Set<HubSocket>>();
@@ -79,14 +80,17 @@ export class Hub {
       case 'conv':
         this.deliverConv(msg).catch((err: unknown) => this.log.error({ err }, 'delivery failed'));
         return;
-      case 'user':
-        for (const s of this.byUser.get(msg.userId) ?? []) s.sendDurable(msg.frame);
+      case 'user': {
+        const frame = new WireFrame(msg.frame);
+        for (const s of this.byUser.get(msg.userId) ?? []) s.sendDurable(frame);
         return;
+      }
       case 'receipt': {
         const targets = new Set<HubSocket>();
         for (const u of msg.toUserIds) for (const s of this.byUser.get(u) ?? []) targets.add(s);
         if (msg.toFocused) for (const s of this.byFocus.get(msg.conversationId) ?? []) targets.add(s);
-        for (const s of targets) s.sendVolatile(msg.frame);
+        const frame = new WireFrame(msg.frame);
+        for (const s of targets) s.sendVolatile(frame);
         return;
       }
       case 'close': {
@@ -109,12 +113,12 @@ export class Hub {
   private async deliverConv(ev: ConvBusEvent): Promise<void> {
     this.stats.events++;
     const list = await this.members.get(ev.conversationId, ev.memberVersion);
-    const frames = new Map<string, string>();
+    const frames = new Map<string, WireFrame>();
     const rec = ev.message;
     const signed = new Set(ev.signedUserIds ?? []);
     const quote = ev.quote ?? null;
     const quoteSigned = new Set(ev.quoteSignedUserIds ?? []);
-    const frameFor = (userId: number, from: number): string => {
+    const frameFor = (userId: number, from: number): WireFrame => {
       const cls =
         rec === null
           ? 'all'
@@ -134,22 +138,24 @@ export class Hub {
           userId: cls === 'sender' ? rec!.senderId : -1,
           signed: (s) => (s === rec?.seq ? cls === 'full' : s === quote?.seq ? quoteOpen : false),
         };
-        f = JSON.stringify({
-          ev: 'conv',
-          data: presentEvent(
-            view,
-            {
-              conversationUid: ev.conversationUid,
-              seq: ev.seq,
-              ts: ev.ts,
-              type: ev.type,
-              actorUid: ev.actorUid,
-              data: ev.data,
-            },
-            rec,
-            quoteHidden ? null : quote,
-          ),
-        });
+        f = new WireFrame(
+          JSON.stringify({
+            ev: 'conv',
+            data: presentEvent(
+              view,
+              {
+                conversationUid: ev.conversationUid,
+                seq: ev.seq,
+                ts: ev.ts,
+                type: ev.type,
+                actorUid: ev.actorUid,
+                data: ev.data,
+              },
+              rec,
+              quoteHidden ? null : quote,
+            ),
+          }),
+        );
         frames.set(key, f);
       }
       return f;
