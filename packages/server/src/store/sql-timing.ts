@@ -26,7 +26,7 @@ export function sqlTimingStart(): bigint {
 
 export function sqlTimingEnd(sql: string, started: bigint): void {
   if (!totals) return;
-  const key = sql.length > 160 ? sql.slice(0, 160) : sql;
+  const key = sql.length > 4000 ? sql.slice(0, 4000) : sql;
   const e = totals.get(key);
   const ns = process.hrtime.bigint() - started;
   if (e) {
