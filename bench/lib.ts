@@ -42,6 +42,23 @@ export function summary(values: ArrayLike<number>): Summary {
   };
 }
 
+/**
+ * The p99 latency of each second of a step, by intended send time, and of the step without its first
+ * second (when every conversation is met for the first time since start-up and the path is cold).
+ */
+export function p99BySecond(at: ArrayLike<number>, lat: ArrayLike<number>): { each: number[]; after: number } {
+  let t0 = Infinity;
+  for (let i = 0; i < at.length; i++) t0 = Math.min(t0, at[i]!);
+  const buckets: number[][] = [];
+  const after: number[] = [];
+  for (let i = 0; i < at.length; i++) {
+    const b = Math.floor((at[i]! - t0) / 1000);
+    (buckets[b] ??= []).push(lat[i]!);
+    if (b > 0) after.push(lat[i]!);
+  }
+  return { each: Array.from(buckets, (v) => summary(v ?? []).p99), after: summary(after).p99 };
+}
+
 const CLK = 100; // USER_HZ
 
 /** utime + stime of a whole process (all its threads), in seconds. */

@@ -9,6 +9,7 @@
  *
  *   node --import tsx bench/probe-send-statements.ts [--messages 20000 --batch 2]
  *   node --import tsx bench/probe-send-statements.ts --with-indexes   # as before migration 0006
+ *   node --import tsx bench/probe-send-statements.ts --cache-mb 128   # a larger page cache
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -38,7 +39,7 @@ await seeder.close();
 const db = new Database(file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL'); // as the server's writer: the WAL is fsynced apart from the commit
-db.pragma('cache_size = -32000');
+db.pragma(`cache_size = -${Number(flags['cache-mb'] ?? 32) * 1000}`); // the server's writer: 32 MB
 db.pragma('wal_autocheckpoint = 0');
 if (flags['with-indexes'] === true) {
   db.exec('create index members_read on members (conversation_id, read_seq)');

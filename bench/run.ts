@@ -27,6 +27,7 @@ import {
   log,
   nowMs,
   parseArgs,
+  p99BySecond,
   pct,
   procRssMB,
   sleep,
@@ -604,7 +605,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
   const srv = await startServer(t, 'p2p');
   const gens = await startGens(W, MAX_SECS);
   const problems: string[] = [];
-  const rows: Record<string, number | string | null>[] = [];
+  const rows: Record<string, number | string | number[] | null>[] = [];
   let logins = NaN;
   try {
     await initGens(
@@ -644,6 +645,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
         return out;
       };
       const l = summary(cat('lat'));
+      const bySecond = p99BySecond(cat('at'), cat('lat'));
       const lw = summary(cat('latWrite'));
       const la = summary(cat('ack'));
       const recv = counts.reduce((a, c) => a + c.recv, 0);
@@ -661,6 +663,8 @@ async function p2p(fl: Flags): Promise<Outcome> {
         p99_ms: l.p99,
         p999_ms: l.p999,
         max_ms: l.max,
+        p99_after_first_second_ms: bySecond.after,
+        p99_by_second_ms: bySecond.each,
         p50_from_write_ms: lw.p50,
         p99_from_write_ms: lw.p99,
         ack_p50_ms: la.p50,
@@ -677,6 +681,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
         `p2p ${rate}/s: sent ${total} recv ${recv} errors ${errors} p50 ${f(l.p50, 2)} p99 ${f(l.p99, 2)} max ${f(l.max)} ms; ` +
           `ack p99 ${f(la.p99, 2)} ms; server ${f(cpu.server_cores, 2)} client ${f(cpu.client_cores, 2)} cores; steal ${f(cpu.machine_steal_cores, 2)}`,
       );
+      log(`p2p ${rate}/s: p99 by second of intended send time: ${bySecond.each.map((x) => f(x, 1)).join(' ')} ms`);
       if (firstError) log(`first error: ${firstError}`);
       if (errors) problems.push(`p2p ${rate}/s: ${errors} send errors (${firstError})`);
       if (total !== recv) problems.push(`p2p ${rate}/s: ${total - recv} of ${total} messages lost`);
@@ -707,6 +712,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
         'p99 ms',
         'p99.9 ms',
         'max ms',
+        'p99 after 1st s',
         'ack p99 ms',
         'server cores',
         'client cores',
@@ -724,6 +730,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
         f(r.p99_ms as number, 2),
         f(r.p999_ms as number, 1),
         f(r.max_ms as number, 1),
+        f(r.p99_after_first_second_ms as number, 2),
         f(r.ack_p99_ms as number, 2),
         f(r.server_cores as number, 2),
         f(r.client_cores as number, 2),

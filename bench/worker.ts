@@ -58,6 +58,8 @@ export interface StepCounts {
 }
 export interface StepData {
   lat: Float64Array;
+  /** The intended send time of each delivery in `lat` (same clock across processes). */
+  at: Float64Array;
   latWrite: Float64Array;
   ack: Float64Array;
 }
@@ -194,6 +196,7 @@ async function login(upTo: number, concurrency: number): Promise<LoginResult> {
 
 interface Step extends StepCounts {
   lat: number[];
+  at: number[];
   latWrite: number[];
   ack: number[];
 }
@@ -213,6 +216,7 @@ function stepOf(k: number): Step {
       maxLag: 0,
       firstError: null,
       lat: [],
+      at: [],
       latWrite: [],
       ack: [],
     };
@@ -236,6 +240,7 @@ function onP2P(s: Sock, d: Buffer): void {
     }
     st.recv++;
     st.lat.push(t - Number(parts[1]));
+    st.at.push(Number(parts[1]));
     st.latWrite.push(t - Number(parts[2]));
     return;
   }
@@ -438,6 +443,7 @@ async function handle(c: Command): Promise<unknown> {
       steps.delete(c.k);
       return {
         lat: Float64Array.from(st.lat),
+        at: Float64Array.from(st.at),
         latWrite: Float64Array.from(st.latWrite),
         ack: Float64Array.from(st.ack),
       } satisfies StepData;

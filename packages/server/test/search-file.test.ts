@@ -66,7 +66,7 @@ describe('search index file (SQLite)', () => {
     const { user, conv } = await seed(s.url, TEXTS);
     // Put the store back as the layout before 0005_search_queue left it: the index in the main
     // database's own tables (as 0003_search made them), no queue, no search file — and the indexes
-    // 0006 drops.
+    // 0006 drops, and no recalls table (0007).
     const db = new Database(s.main);
     db.prepare('attach database ? as idx').run(s.search);
     db.exec(`
@@ -82,7 +82,8 @@ describe('search index file (SQLite)', () => {
       drop table search_queue;
       create index members_read on members (conversation_id, read_seq);
       create index conversations_last_ts on conversations (last_ts);
-      delete from schema_migrations where name in ('0005_search_queue', '0006_write_only_indexes');
+      drop table recalls;
+      delete from schema_migrations where name in ('0005_search_queue', '0006_write_only_indexes', '0007_recalls');
     `);
     db.exec('detach database idx');
     expect((db.prepare('select count(*) as n from search_docs').get() as { n: number }).n).toBe(3);

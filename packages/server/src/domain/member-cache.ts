@@ -1,4 +1,15 @@
 import type { Store } from '../store/store.ts';
+import { precompiled } from '../store/precompiled.ts';
+
+// One statement, so the version and the member set come from one snapshot; compiled once (a
+// conversation's first message after start-up loads its list on the send path).
+const memberList = precompiled((db, conversationId: number) =>
+  db
+    .selectFrom('conversations as c')
+    .leftJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.active', '=', 1))
+    .select(['c.member_version', 'c.kind', 'c.history_mode', 'm.user_id', 'm.joined_seq'])
+    .where('c.id', '=', conversationId),
+);
 
 export interface MemberList {
   version: number;
@@ -35,23 +46,15 @@ export class MemberCache {
   }
 
   private async load(conversationId: number): Promise<MemberList> {
-    // Version first, then members: the member set is then at least as new as the version it claims.
-    const conv = await this.store.reader
-      .selectFrom('conversations')
-      .select(['member_version', 'kind', 'history_mode'])
-      .where('id', '=', conversationId)
-      .executeTakeFirst();
-    const rows = await this.store.reader
-      .selectFrom('members')
-      .select(['user_id', 'joined_seq'])
-      .where('conversation_id', '=', conversationId)
-      .where('active', '=', 1)
-      .execute();
+    const rows = await memberList.rows(this.store.kind, this.store.reader, conversationId);
+    const conv = rows[0];
+    const members = new Map<number, number>();
+    for (const r of rows) if (r.user_id !== null) members.set(Number(r.user_id), Number(r.joined_seq));
     const list: MemberList = {
       version: Number(conv?.member_version ?? 0),
       kind: conv?.kind ?? 'group',
       historyMode: conv?.history_mode ?? 'from_join',
-      members: new Map(rows.map((r) => [Number(r.user_id), Number(r.joined_seq)])),
+      members,
     };
     const cur = this.lists.get(conversationId);
     if (!cur || cur.version <= list.version) {

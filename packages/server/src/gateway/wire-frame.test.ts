@@ -31,7 +31,7 @@ describe('WireFrame', () => {
       client.on('error', reject);
       client.on('close', (code) => reject(new Error(`closed ${code}`)));
     });
-    const [server] = (await new Promise((r) => wss.once('connection', (...a) => r(a)))) as [WebSocket];
+    const server = await new Promise<WebSocket>((r) => wss.once('connection', (ws) => r(ws)));
     const tcp = (server as unknown as { _socket: Socket })._socket;
     texts.forEach((t, i) => (viaWs.has(i) ? server.send(t) : tcp.write(new WireFrame(t).bytes)));
     await done;

@@ -27,6 +27,7 @@ export async function purgeDissolved(deps: Deps, olderThanMs: number): Promise<{
           'events',
           'mentions',
           'mention_all',
+          'recalls',
           'signoffs',
           'message_archive',
           'file_refs',

@@ -316,6 +316,39 @@ function dropWriteOnlyIndexes(kind: DialectKind): Migration {
   };
 }
 
+/**
+ * 0007_recalls: the recalled messages, by conversation and seq, with their senders. Unread counts
+ * subtract the recalled messages of others above the reader's cursor; counted in `messages` that
+ * walked every unread message of the conversation (a member 2,000 behind in each of 50 groups: ~5 ms
+ * of every sync), counted here it walks only the recalled ones. Filled from the messages already
+ * recalled; from now on written in the recall's commit (domain/messages/retire-body.ts).
+ */
+function recallsMigration(kind: DialectKind): Migration {
+  return {
+    async up(db: AnyDb) {
+      const big = 'bigint' as const;
+      await db.schema
+        .createTable('recalls')
+        .addColumn('conversation_id', big, (c) => c.notNull())
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('sender_id', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('recalls_pk', ['conversation_id', 'seq'])
+        .modifyEnd(tableOptions(kind, true))
+        .execute();
+      await db
+        .insertInto('recalls')
+        .columns(['conversation_id', 'seq', 'sender_id'])
+        .expression(
+          db
+            .selectFrom('messages')
+            .select(['conversation_id', 'seq', 'sender_id'])
+            .where('recalled_at', 'is not', null),
+        )
+        .execute();
+    },
+  };
+}
+
 /** Every migration, applied in name order. Add new ones at the end with the next number. */
 function migrations(kind: DialectKind): Record<string, Migration> {
   return {
@@ -325,6 +358,7 @@ function migrations(kind: DialectKind): Record<string, Migration> {
     '0004_files': filesMigration(kind),
     '0005_search_queue': searchQueueMigration(kind),
     '0006_write_only_indexes': dropWriteOnlyIndexes(kind),
+    '0007_recalls': recallsMigration(kind),
   };
 }
 

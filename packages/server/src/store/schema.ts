@@ -147,6 +147,13 @@ export interface MentionAllTable {
   seq: number;
 }
 
+/** A recalled message (unread counts skip the recalled messages of others; migration 0007). */
+export interface RecallsTable {
+  conversation_id: number;
+  seq: number;
+  sender_id: number;
+}
+
 export interface SignoffsTable {
   conversation_id: number;
   seq: number;
@@ -269,6 +276,7 @@ export interface Database {
   reactions: ReactionsTable;
   mentions: MentionsTable;
   mention_all: MentionAllTable;
+  recalls: RecallsTable;
   signoffs: SignoffsTable;
   user_events: UserEventsTable;
   message_archive: MessageArchiveTable;

@@ -4,6 +4,7 @@ import type { Deps, Viewer } from '../deps.ts';
 import { convColumnsOfC, toConvRow } from '../access.ts';
 import { presentMessage } from '../present.ts';
 import { recordFromRow } from '../records.ts';
+import { rememberConvId } from '../conv-ids.ts';
 import type { Executor } from '../../store/dialect.ts';
 import { precompiled } from '../../store/precompiled.ts';
 
@@ -58,6 +59,7 @@ export async function presentSummaries(
   const users = await deps.directory.users(userIds);
   const out = rows.map((r) => {
     const conv = toConvRow(r);
+    rememberConvId(conv.uid, conv.id);
     const peer = r.peer_id === null ? null : (users.get(Number(r.peer_id)) ?? null);
     let preview = null;
     const active = !!Number(r.active);
@@ -183,11 +185,10 @@ function summariesQuery(exec: Executor, me: number, f: SummaryFilter) {
           .as('mention_all_count'),
       (eb) =>
         eb
-          .selectFrom('messages as rm')
+          .selectFrom('recalls as rm')
           .select(eb.fn.countAll<number>().as('n'))
           .whereRef('rm.conversation_id', '=', 'c.id')
           .whereRef('rm.seq', '>', 'm.read_seq')
-          .where('rm.recalled_at', 'is not', null)
           .where('rm.sender_id', '<>', me)
           .as('recalled_unread'),
       (eb) =>
@@ -245,11 +246,10 @@ const totalUnreadQuery = precompiled((exec, userId: number) =>
             eb('c.last_msg_no', '-', eb.ref('m.read_msg_no')),
             '-',
             eb
-              .selectFrom('messages as rm')
+              .selectFrom('recalls as rm')
               .select(eb.fn.countAll<number>().as('n'))
               .whereRef('rm.conversation_id', '=', 'c.id')
               .whereRef('rm.seq', '>', 'm.read_seq')
-              .where('rm.recalled_at', 'is not', null)
               .where('rm.sender_id', '<>', userId),
           ),
         )

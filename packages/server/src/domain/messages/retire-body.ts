@@ -33,6 +33,11 @@ export async function retireBody(
     .where('conversation_id', '=', rec.conversationId)
     .where('seq', '=', rec.seq)
     .execute();
+  // Unread counts subtract it from here on (store/migrations.ts, 0007_recalls).
+  await trx
+    .insertInto('recalls')
+    .values({ conversation_id: rec.conversationId, seq: rec.seq, sender_id: rec.senderId })
+    .execute();
   await deps.search.remove(trx, rec.conversationId, rec.seq);
   await trx
     .deleteFrom('mentions')
