@@ -217,5 +217,73 @@ describe.each(allStoreTargets())('concurrent senders into one group on $kind', (
       for (const c of clients) c.close();
       console.info(`[concurrency:${target.kind}] ${acks.length} messages in ${sendMs} ms (${polled.pages} poll pages)`);
     }, 120_000);
+
+    /**
+     * The same request on two sockets of one user, the second 0–3 ms after the first: in one write
+     * batch, or in two batches committing side by side on two connections (PostgreSQL, MySQL) — as
+     * when an ack is lost with its socket and the client resends on a new one while the first is
+     * still being written. Both must succeed with one answer.
+     */
+    async function twice(op: string, rounds: number, data: (i: number) => Record<string, unknown>) {
+      const sender = senders[1]!;
+      const [a, b] = await Promise.all([LoadClient.connect(srv, sender.token), LoadClient.connect(srv, sender.token)]);
+      const before = await http<OpOutput<'conversation.get'>>(srv, 'GET', `/api/v1/conversations/${convId}`, {
+        token: owner.token,
+      });
+      const answers: [unknown, unknown][] = [];
+      try {
+        for (let i = 0; i < rounds; i++) {
+          const [x, y] = await Promise.all([
+            a.request(op, data(i)),
+            new Promise((r) => setTimeout(r, i % 4)).then(() => b.request(op, data(i))),
+          ]);
+          expect([x.ok, y.ok, x.error?.code, y.error?.code]).toEqual([true, true, undefined, undefined]);
+          answers.push([x.data, y.data]);
+        }
+      } finally {
+        a.close();
+        b.close();
+      }
+      const r = await http<OpOutput<'conversation.events'>>(
+        srv,
+        'GET',
+        `/api/v1/conversations/${convId}/events?after=${before.body.lastSeq}&limit=200`,
+        { token: owner.token },
+      );
+      return { answers, events: r.body.events };
+    }
+
+    it('one clientMsgId sent on two sockets at once is one message, and both acks name it', async () => {
+      const ROUNDS = 30;
+      const { answers, events } = await twice('message.send', ROUNDS, (i) => ({
+        conversationId: convId,
+        clientMsgId: `twice-${i}`,
+        content: text(`twice ${i}`),
+      }));
+      for (const [x, y] of answers as [OpOutput<'message.send'>, OpOutput<'message.send'>][]) {
+        expect(x.messageId).toBe(y.messageId);
+        expect(x.seq).toBe(y.seq);
+        expect([x.duplicate, y.duplicate].sort()).toEqual([false, true]);
+      }
+      expect(events.map((e) => e.message?.content?.text)).toEqual(
+        Array.from({ length: ROUNDS }, (_, i) => `twice ${i}`),
+      );
+    }, 60_000);
+
+    it('one clientOpId sent on two sockets at once is one edit, and both answers name it', async () => {
+      const ROUNDS = 30;
+      const target = await http<OpOutput<'message.send'>>(srv, 'POST', `/api/v1/conversations/${convId}/messages`, {
+        token: senders[1]!.token,
+        body: { clientMsgId: 'twice-edited', content: text('v0') },
+      });
+      const { answers, events } = await twice('message.edit', ROUNDS, (i) => ({
+        conversationId: convId,
+        seq: target.body.seq,
+        clientOpId: `edit-twice-${i}`,
+        content: text(`v${i + 1}`),
+      }));
+      for (const [x, y] of answers as [{ seq: number }, { seq: number }][]) expect(x.seq).toBe(y.seq);
+      expect(events.map((e) => e.type)).toEqual(Array.from({ length: ROUNDS }, () => 'message.edited'));
+    }, 60_000);
   });
 });

@@ -1,7 +1,7 @@
 import { EnclaveError } from '@enclave/protocol';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
-import { isRetryableConflict, type Trx } from '../store/dialect.ts';
+import { isRetryableConflict, isUniqueViolation, type Trx } from '../store/dialect.ts';
 import type { Store } from '../store/store.ts';
 import type { Outbox } from './deps.ts';
 
@@ -12,6 +12,8 @@ interface Job {
   fn: WriteFn<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** Run again once after a unique violation (see runBatch). */
+  again?: boolean;
 }
 
 /**
@@ -115,6 +117,16 @@ export class Writer {
       if (r.ok) {
         for (const msg of r.out) this.bus.publish(msg);
         r.job.resolve(r.value);
+      } else if (!r.job.again && isUniqueViolation(r.value)) {
+        // On PostgreSQL and MySQL batches commit side by side: a clientMsgId sent twice at once (a
+        // resend on a new socket while the first is being written) passes both sends' duplicate
+        // checks, made before either takes the counter row's lock, and the second's insert then meets
+        // the first's committed row. Run it once more in a new transaction, where its check finds that
+        // row and answers as a duplicate. Jobs turn the violations they expect into errors of their
+        // own; any other fails again and is reported (concurrency.test.ts).
+        r.job.again = true;
+        this.queue.push(r.job);
+        this.schedule();
       } else r.job.reject(r.value);
     }
   }
