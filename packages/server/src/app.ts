@@ -60,7 +60,12 @@ export interface AppOverrides {
 /** Build the server without listening: main.ts listens, tests listen on port 0. */
 export async function buildApp(config: Config, o: AppOverrides = {}): Promise<App> {
   const log = o.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
-  const store = o.store ?? (await openStore(config.databaseUrl, { poolSize: config.dbPoolSize }));
+  const store =
+    o.store ??
+    (await openStore(config.databaseUrl, {
+      poolSize: config.dbPoolSize,
+      pgPreparedStatements: config.pgPreparedStatements,
+    }));
   // Loaded only in cluster mode: the Redis client costs start-up time a single node need not pay.
   const cluster =
     config.redisUrl && !o.bus ? new (await import('./cluster/cluster-node.ts')).ClusterNode(config, log) : null;

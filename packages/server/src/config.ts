@@ -33,6 +33,8 @@ export interface Config {
   writerQueueMax: number;
   logLevel: string;
   dbPoolSize: number;
+  /** PostgreSQL: hot statements become named prepared statements (off behind a transaction-mode pooler). */
+  pgPreparedStatements: boolean;
   /** Recalled bodies move to the compliance archive instead of being erased. */
   archiveRecalled: boolean;
   /** Dissolved groups' data is purged this long after dissolution. */
@@ -111,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     writerQueueMax: num(env.ENCLAVE_WRITER_QUEUE_MAX, 10_000),
     logLevel: str('log-level', 'LOG_LEVEL') ?? 'info',
     dbPoolSize: num(env.ENCLAVE_DB_POOL, 10),
+    pgPreparedStatements: env.ENCLAVE_PG_PREPARED_STATEMENTS !== 'false',
     archiveRecalled: env.ENCLAVE_ARCHIVE_RECALLED === 'true',
     purgeDissolvedAfterMs: num(env.ENCLAVE_PURGE_DISSOLVED_DAYS, 30) * 86_400_000,
     presenceTimeoutMs: num(env.ENCLAVE_PRESENCE_TIMEOUT_MS, 90_000),

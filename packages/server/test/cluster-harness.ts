@@ -17,15 +17,23 @@ const bin = fileURLToPath(new URL('../bin/enclave.mjs', import.meta.url));
 export const hasBinary = (name: string) =>
   ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'].some((d) => fs.existsSync(path.join(d, name)));
 
+/**
+ * A port that is free now and stays so while the nodes start: picked below the kernel's ephemeral
+ * range (32768–60999 by default), which port 0 and every outgoing connection draw from — a port
+ * taken from there could be handed to another process's socket before the node binds it (seen once:
+ * EADDRINUSE with other suites running beside this one).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000–31999');
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {

@@ -712,3 +712,43 @@ describe.each(allStoreTargets())('store dialect conformance on $kind', (target: 
     });
   });
 });
+
+const pgTarget = allStoreTargets().find((t) => t.kind === 'postgres');
+
+describe.skipIf(!pgTarget || pgTarget.skipReason !== null)('PostgreSQL named prepared statements', () => {
+  it('a statement run a third time is prepared on its connection and answers as before; off, none is', async () => {
+    for (const prepared of [true, false]) {
+      const database = await pgTarget!.create();
+      // One connection, so the statements and pg_prepared_statements meet on the same session.
+      const store = await openStore(database.url, { poolSize: 1, pgPreparedStatements: prepared });
+      try {
+        const find = (username: string) =>
+          store.db.selectFrom('users').select('username').where('username', '=', username).execute();
+        await store.db
+          .insertInto('users')
+          .values({
+            uid: uidToDb('postgres', uuidv7()),
+            username: 'prepared-probe',
+            display_name: '预备',
+            password_hash: 'x',
+            role: 'user',
+            disabled: 0,
+            must_change_password: 0,
+            last_useq: 0,
+            created_at: 1,
+            updated_at: 1,
+          })
+          .execute();
+        for (let i = 0; i < 7; i++) expect(await find(`nobody-${i}`)).toEqual([]);
+        expect(await find('prepared-probe')).toEqual([{ username: 'prepared-probe' }]);
+        const named = await sql<{ name: string; statement: string }>`
+          select name, statement from pg_prepared_statements`.execute(store.db);
+        const ours = named.rows.filter((r) => r.statement.includes('where "username" = $1'));
+        expect(ours.map((r) => r.name.startsWith('enclave_'))).toEqual(prepared ? [true] : []);
+      } finally {
+        await store.close();
+        await database.drop();
+      }
+    }
+  });
+});

@@ -17,8 +17,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(url: string, opts: { poolSize?: number; migrate?: boolean } = {}): Promise<Store> {
-  const conns = await connect(url, opts.poolSize ?? 10);
+export async function openStore(
+  url: string,
+  opts: { poolSize?: number; migrate?: boolean; pgPreparedStatements?: boolean } = {},
+): Promise<Store> {
+  const conns = await connect(url, opts.poolSize ?? 10, opts.pgPreparedStatements ?? true);
   if (opts.migrate !== false) await migrate(conns.db, conns.kind);
   const reader = conns.openReader();
   const bulk = conns.openBulkReader();
