@@ -164,10 +164,14 @@ describe('groups', () => {
     const m = await api<Member>(admin, 'PATCH', `/api/v1/groups/${g.id}/members/${plain.id}`, { mutedUntil: until });
     expect(m.status).toBe(200);
     expect(m.body.mutedUntil).toBe(until);
+    const beforeRefusal = await send(other, g.id);
     const silenced = await send(plain, g.id);
     expect(silenced.status).toBe(403);
     expect(errCode(silenced)).toBe('member_muted');
-    expect((await send(other, g.id)).status).toBe(200);
+    const afterRefusal = await send(other, g.id);
+    expect(afterRefusal.status).toBe(200);
+    // The refused send took no seq (its write was rolled back): the stream stays gap-free.
+    expect(afterRefusal.body.seq).toBe(beforeRefusal.body.seq + 1);
     expect((await send(admin, g.id)).status).toBe(200);
     // A plain member cannot mute anyone.
     const r = await api(other, 'PATCH', `/api/v1/groups/${g.id}/members/${admin.id}`, { mutedUntil: until });
