@@ -44,6 +44,22 @@ function prng(seed: number): () => number {
   };
 }
 
+/** A users row for the store's dialect. */
+function userRow(kind: Store['kind'], username: string, uid: string = uuidv7()) {
+  return {
+    uid: uidToDb(kind, uid),
+    username,
+    display_name: username,
+    password_hash: 'x',
+    role: 'user' as const,
+    disabled: 0,
+    must_change_password: 0,
+    last_useq: 0,
+    created_at: 1,
+    updated_at: 1,
+  };
+}
+
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.each(allStoreTargets())('store dialect conformance on $kind', (target: StoreTarget) => {
@@ -66,23 +82,8 @@ describe.each(allStoreTargets())('store dialect conformance on $kind', (target: 
     const kind = () => store.kind;
     const uniqueName = (prefix: string) => `${prefix}-${++names}`;
 
-    function userRow(username: string, uid: string = uuidv7()) {
-      return {
-        uid: uidToDb(kind(), uid),
-        username,
-        display_name: username,
-        password_hash: 'x',
-        role: 'user' as const,
-        disabled: 0,
-        must_change_password: 0,
-        last_useq: 0,
-        created_at: 1,
-        updated_at: 1,
-      };
-    }
-
     async function newUser(ex: Executor = store.db, username = uniqueName('user')): Promise<number> {
-      return insertReturningId(kind(), ex, 'users', userRow(username));
+      return insertReturningId(kind(), ex, 'users', userRow(kind(), username));
     }
 
     /** Inserts a conversation counter row with the plain Kysely API and finds its id by uid. */
@@ -476,7 +477,10 @@ describe.each(allStoreTargets())('store dialect conformance on $kind', (target: 
     it('public UUIDs round-trip as strings and are found by uidToDb lookups', async () => {
       const uid = uuidv7();
       const username = uniqueName('uuid');
-      await store.db.insertInto('users').values(userRow(username, uid)).execute();
+      await store.db
+        .insertInto('users')
+        .values(userRow(kind(), username, uid))
+        .execute();
 
       const row = await store.reader
         .selectFrom('users')
@@ -724,21 +728,7 @@ describe.skipIf(!pgTarget || pgTarget.skipReason !== null)('PostgreSQL named pre
       try {
         const find = (username: string) =>
           store.db.selectFrom('users').select('username').where('username', '=', username).execute();
-        await store.db
-          .insertInto('users')
-          .values({
-            uid: uidToDb('postgres', uuidv7()),
-            username: 'prepared-probe',
-            display_name: '预备',
-            password_hash: 'x',
-            role: 'user',
-            disabled: 0,
-            must_change_password: 0,
-            last_useq: 0,
-            created_at: 1,
-            updated_at: 1,
-          })
-          .execute();
+        await store.db.insertInto('users').values(userRow('postgres', 'prepared-probe')).execute();
         for (let i = 0; i < 7; i++) expect(await find(`nobody-${i}`)).toEqual([]);
         expect(await find('prepared-probe')).toEqual([{ username: 'prepared-probe' }]);
         const named = await sql<{ name: string; statement: string }>`

@@ -117,7 +117,7 @@ const MAX_NAMED_STATEMENTS = 500;
  * PostgreSQL: a statement with parameters run a third time becomes a named prepared statement, so
  * each connection parses and analyses its text once, and PostgreSQL may keep a generic plan for it
  * (after five runs, when that plan costs no more than the custom ones) — a socket sign-in, sync and a
- * history page spent 9.4 ms in PostgreSQL unnamed and 4.2 ms named (bench/probe-pg-prepared.ts).
+ * history page took about half the database time (bench/probe-pg-prepared.ts).
  * Bounded: texts seen only once or twice (lists of varying length) and those past
  * MAX_NAMED_STATEMENTS run unnamed, as do `like` searches, whose plan depends on the pattern.
  */
