@@ -1,11 +1,11 @@
 import type { UserEvent } from '@enclave/protocol';
 import type { ConvBusEvent } from '../bus/bus.ts';
-import { allocateSeq, allocateUseq, type Trx } from '../store/dialect.ts';
+import { allocateSeq, allocateUseq, type SeqAllocation, type Trx } from '../store/dialect.ts';
 import type { Deps, Outbox } from './deps.ts';
 import { loadRecords, type MessageRecord } from './records.ts';
 import { precompiled } from '../store/precompiled.ts';
 
-const insertEvent = precompiled(
+export const insertEvent = precompiled(
   (
     db,
     conversationId: number,
@@ -101,7 +101,24 @@ export async function appendEvent(
     e.data ? JSON.stringify(e.data) : null,
     alloc.memberVersion,
   );
-  out.push({
+  out.push(convEventOf(conv, alloc, e, message));
+  return alloc;
+}
+
+/** The bus message of an appended event, published after its commit. */
+export function convEventOf(
+  conv: ConvRef,
+  alloc: SeqAllocation,
+  e: {
+    type: ConvBusEvent['type'];
+    actorUid: string;
+    data?: Record<string, unknown> | null;
+    signedUserIds?: number[];
+    quote?: () => Quote;
+  },
+  message: MessageRecord | null,
+): ConvBusEvent {
+  return {
     t: 'conv',
     conversationId: conv.id,
     conversationUid: conv.uid,
@@ -114,8 +131,7 @@ export async function appendEvent(
     message,
     ...(e.signedUserIds ? { signedUserIds: e.signedUserIds } : {}),
     ...(e.quote ? quoteFields(e.quote()) : {}),
-  });
-  return alloc;
+  };
 }
 
 /** Append an event to each user's own stream (memberships, settings, cursors, sign-offs). */

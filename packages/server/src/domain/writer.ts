@@ -1,15 +1,29 @@
-import { EnclaveError } from '@enclave/protocol';
+import { EnclaveError, type ErrorCode } from '@enclave/protocol';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import { isRetryableConflict, isUniqueViolation, type Trx } from '../store/dialect.ts';
+import { SqliteError, type ProgramOutcome, type ProgramStep } from '../store/sqlite-driver.ts';
 import type { Store } from '../store/store.ts';
 import type { Outbox } from './deps.ts';
 
 export type WriteFn<T> = (trx: Trx, out: Outbox) => Promise<T>;
 
+/** What a write program's job read, once its batch has committed. */
+export type ProgramRows = Extract<ProgramOutcome, { ok: true }>;
+
+/**
+ * A write as a program (SQLite): its statements, run with the rest of its batch on the writer's own
+ * thread in one round trip, and what to make of the rows they read once the batch has committed.
+ */
+export interface WriteProgram<T> {
+  steps: ProgramStep[];
+  done(rows: ProgramRows, out: Outbox): T;
+}
+
 interface Job {
   key: number;
-  fn: WriteFn<unknown>;
+  fn: WriteFn<unknown> | null;
+  program: WriteProgram<unknown> | null;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   /** Run again once after a unique violation (see runBatch). */
@@ -38,9 +52,28 @@ export class Writer {
   ) {}
 
   run<T>(key: number, fn: WriteFn<T>): Promise<T> {
+    return this.enqueue(key, fn as WriteFn<unknown>, null);
+  }
+
+  /** Whether this store runs write programs (SQLite); elsewhere use `run`. */
+  get programs(): boolean {
+    return this.store.programs !== undefined;
+  }
+
+  /**
+   * A write as a program: batched with other programs queued with it, all of them one transaction
+   * on the writer's own thread (store/sqlite-driver.ts, runProgram) — the event loop only sends the
+   * batch and hears back. In queue order with every other write.
+   */
+  runProgram<T>(key: number, program: WriteProgram<T>): Promise<T> {
+    if (!this.store.programs) return Promise.reject(new Error('this store runs no write programs'));
+    return this.enqueue(key, null, program as WriteProgram<unknown>);
+  }
+
+  private enqueue<T>(key: number, fn: WriteFn<unknown> | null, program: WriteProgram<unknown> | null): Promise<T> {
     if (this.queue.length >= this.opts.maxQueue) return Promise.reject(new EnclaveError('server_busy'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ key, fn: fn as WriteFn<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ key, fn, program, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -60,15 +93,57 @@ export class Writer {
     setImmediate(() => {
       this.scheduled = false;
       while (this.running < this.opts.concurrency && this.queue.length) {
-        const batch = this.queue.splice(0, this.opts.maxBatch);
+        // A batch is programs only or functions only: the queue's first writes of one sort. Batches
+        // take the writer in the order they are made, so writes keep their queue order.
+        const programs = this.queue[0]!.program !== null;
+        let n = 1;
+        while (n < this.opts.maxBatch && n < this.queue.length && (this.queue[n]!.program !== null) === programs) n++;
+        const batch = this.queue.splice(0, n);
         batch.sort((a, b) => a.key - b.key); // stable: one conversation's writes keep their order
         this.running++;
-        void this.runBatch(batch).finally(() => {
+        void (programs ? this.runProgramBatch(batch) : this.runBatch(batch)).finally(() => {
           this.running--;
           this.schedule();
         });
       }
     });
+  }
+
+  private async runProgramBatch(batch: Job[]): Promise<void> {
+    const started = performance.now();
+    let outcomes: ProgramOutcome[];
+    try {
+      ({ results: outcomes } = await this.store.programs!(batch.map((j) => j.program!.steps)));
+    } catch (e) {
+      this.log.error({ err: e, jobs: batch.length }, 'write program failed');
+      const err = new EnclaveError('server_busy', 'The write could not be committed.');
+      for (const job of batch) job.reject(err);
+      return;
+    }
+    this.counted(batch.length, started);
+    batch.forEach((job, i) => {
+      const r = outcomes[i]!;
+      if (!r.ok) {
+        const e = r.error;
+        job.reject('refusal' in e ? new EnclaveError(e.refusal as ErrorCode) : new SqliteError(e.message, e.code));
+        return;
+      }
+      try {
+        const out: Outbox = [];
+        const value = job.program!.done(r, out);
+        for (const msg of out) this.bus.publish(msg);
+        job.resolve(value);
+      } catch (e) {
+        job.reject(e);
+      }
+    });
+  }
+
+  private counted(jobs: number, started: number): void {
+    this.stats.batches++;
+    this.stats.jobs += jobs;
+    this.stats.maxBatch = Math.max(this.stats.maxBatch, jobs);
+    this.onBatch?.(performance.now() - started, jobs);
   }
 
   private async runBatch(batch: Job[], attempt = 1): Promise<void> {
@@ -86,7 +161,7 @@ export class Writer {
         const out: Outbox = [];
         const spTrx = alone ? null : await trx.savepoint('job').execute();
         try {
-          const value = await job.fn(spTrx ?? trx, out);
+          const value = await job.fn!(spTrx ?? trx, out);
           await spTrx?.releaseSavepoint('job').execute();
           results.push({ job, ok: true, value, out });
         } catch (e) {
@@ -112,10 +187,7 @@ export class Writer {
       for (const job of batch) job.reject(err);
       return;
     }
-    this.stats.batches++;
-    this.stats.jobs += batch.length;
-    this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-    this.onBatch?.(performance.now() - started, batch.length);
+    this.counted(batch.length, started);
     for (const r of results) {
       if (r.ok) {
         for (const msg of r.out) this.bus.publish(msg);

@@ -16,7 +16,13 @@ import {
 // pg and mysql2 are loaded only when DATABASE_URL names them (cold start on SQLite loads neither).
 import type pgModule from 'pg';
 import { parse as uuidParse, stringify as uuidStringify } from 'uuid';
-import { InlineSqliteReaderDialect, InlineSqliteWriterDialect, WorkerSqliteDialect } from './sqlite-driver.ts';
+import {
+  InlineSqliteReaderDialect,
+  InlineSqliteWriterDialect,
+  WorkerSqliteDialect,
+  type ProgramReply,
+  type ProgramStep,
+} from './sqlite-driver.ts';
 import { prepareSearchFile, type SearchFileState } from './search-file.ts';
 import type { Database } from './schema.ts';
 
@@ -55,7 +61,12 @@ export interface Connections {
   stats: { statements: number };
   /** SQLite: the main database file and the search index's own file beside it. */
   files?: { main: string; search: SearchFileState };
+  /** SQLite: run a write batch as one program on the writer's program thread (Writer.runProgram). */
+  programs?: ProgramRunner;
 }
+
+/** Runs write batches as programs (SQLite); counts their statements with the rest. */
+export type ProgramRunner = (jobs: readonly (readonly ProgramStep[])[]) => Promise<ProgramReply>;
 
 export async function connect(url: string, poolSize: number, pgPreparedStatements = true): Promise<Connections> {
   const kind = dialectOf(url);
@@ -68,7 +79,13 @@ export async function connect(url: string, poolSize: number, pgPreparedStatement
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Before the migrations: an index still in the main database is copied to its own file first.
     const search = prepareSearchFile(file);
-    const db = new Kysely<Database>({ log, dialect: new InlineSqliteWriterDialect({ file }) });
+    const writer = new InlineSqliteWriterDialect({ file });
+    const db = new Kysely<Database>({ log, dialect: writer });
+    const programs: ProgramRunner = async (jobs) => {
+      const reply = await writer.runProgram(jobs);
+      stats.statements += reply.statements;
+      return reply;
+    };
     // Message search reads the index's file, attached as `search`, beside the main database.
     const openBulkReader = () =>
       new Kysely<Database>({
@@ -76,7 +93,7 @@ export async function connect(url: string, poolSize: number, pgPreparedStatement
         dialect: new WorkerSqliteDialect({ file, readonly: true, connections: 2, attach: { search: search.file } }),
       });
     const openReader = () => new Kysely<Database>({ log, dialect: new InlineSqliteReaderDialect({ file }) });
-    return { kind, db, openReader, openBulkReader, stats, files: { main: file, search } };
+    return { kind, db, openReader, openBulkReader, stats, files: { main: file, search }, programs };
   }
   if (kind === 'postgres') {
     const pg = await loadPg();
@@ -198,14 +215,14 @@ export interface SeqAllocation {
   memberVersion: number;
 }
 
-interface CounterRow {
+export interface CounterRow {
   last_seq: number;
   last_msg_no: number;
   last_ts: number;
   member_version: number;
 }
 
-function counterResult(row: CounterRow | undefined): SeqAllocation {
+export function counterResult(row: CounterRow | undefined): SeqAllocation {
   if (!row) throw new Error('conversation counter row missing');
   return {
     seq: Number(row.last_seq),
@@ -226,6 +243,19 @@ const sqliteNextSeq = (preview: string, inc: number) =>
     returning last_seq, last_msg_no, last_ts, member_version`;
 const SQLITE_NEXT_SEQ_COUNTED = sqliteNextSeq('last_msg_seq = last_seq + 1, ', 1);
 const SQLITE_NEXT_SEQ = sqliteNextSeq('', 0);
+
+/**
+ * allocateSeq as a write program's step (SQLite), named `alloc`: later steps take `last_seq`,
+ * `last_msg_no`, `last_ts` and `member_version` from it; `counterResult(rows.alloc)` reads it after.
+ */
+export function allocateSeqStep(conversationId: number, countable: boolean, now: number): ProgramStep {
+  return {
+    name: 'alloc',
+    sql: countable ? SQLITE_NEXT_SEQ_COUNTED : SQLITE_NEXT_SEQ,
+    params: [now, now, conversationId],
+    requireRow: 'conversation_not_found',
+  };
+}
 
 export async function allocateSeq(
   kind: DialectKind,

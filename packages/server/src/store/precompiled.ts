@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable, type DatabaseConnection, type QueryResult } from 'kysely';
 import type { DialectKind, Executor } from './dialect.ts';
+import type { ProgramStep } from './sqlite-driver.ts';
 import { inlinable, limitSlots, MAX_LIMIT_VARIANTS, withLimits, type LimitSlots } from './sqlite-limits.ts';
 
 /** Stands for argument `i` while the query is built once; found again by identity in the parameters. */
@@ -89,6 +90,20 @@ export function precompiled<A extends unknown[], O>(build: (db: Executor, ...arg
 /** A precompiled statement with its arguments (`.with(…)`). */
 export interface Bound<O> {
   query(kind: DialectKind, db: Executor): CompiledQuery<O>;
+}
+
+/**
+ * A bound statement as a step of a write program (SQLite, domain/writer.ts `runProgram`); its
+ * arguments may be `stepRef(…)`s to columns of rows earlier steps read.
+ */
+export function programStep(
+  db: Executor,
+  name: string,
+  bound: Bound<unknown>,
+  opts: Pick<ProgramStep, 'stopIfRow' | 'requireRow' | 'refuseBy'> = {},
+): ProgramStep {
+  const q = bound.query('sqlite', db);
+  return { name, sql: q.sql, params: q.parameters, ...opts };
 }
 
 type RowsOf<Q extends readonly Bound<unknown>[]> = {

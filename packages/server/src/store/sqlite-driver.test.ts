@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, sql } from 'kysely';
 import Database from 'better-sqlite3';
-import { InlineSqliteReaderDialect, InlineSqliteWriterDialect } from './sqlite-driver.ts';
+import { InlineSqliteReaderDialect, InlineSqliteWriterDialect, stepRef, type ProgramStep } from './sqlite-driver.ts';
 
 /*
  * The SQLite drivers' own behaviour (the portable contract is in dialect.test.ts): the writer runs
@@ -97,6 +97,83 @@ describe('SQLite drivers', () => {
     expect(used).toBeLessThan(ids.length);
   });
 
+  it('a write program runs a batch as one transaction on its own thread: later steps take earlier rows, a refused job is undone alone', async () => {
+    await writer.insertInto('t').values({ id: 30_000, v: 'counter 7' }).execute();
+    const before = dialect.syncs;
+    const counter: ProgramStep = {
+      name: 'c',
+      sql: "update t set v = 'counter ' || (cast(substr(v, 9) as integer) + 1) where id = ? returning cast(substr(v, 9) as integer) as n",
+      params: [30_000],
+      requireRow: 'conversation_not_found',
+    };
+    const insert = (id: number): ProgramStep => ({
+      name: 'i',
+      sql: "insert into t (id, v) values (?, 'took ' || cast(? as integer))",
+      params: [id, stepRef('c', 'n')],
+    });
+    const refuse = (code: string | null): ProgramStep => ({
+      name: 'r',
+      sql: 'select ? as refusal',
+      params: [code],
+      refuseBy: 'refusal',
+    });
+    const reply = await dialect.runProgram([
+      [counter, insert(30_001), refuse(null)],
+      // Refused after its writes: its counter step and insert are rolled back, the others kept.
+      [counter, insert(30_002), refuse('member_muted')],
+      // Stops at a row that exists (an idempotent retry): nothing after it runs.
+      [{ name: 'd', sql: 'select id, v from t where id = ?', params: [30_001], stopIfRow: true }, insert(30_003)],
+      [counter, insert(30_004)],
+      // A statement that fails (duplicate key) fails its job alone, as SQLite reports it.
+      [counter, insert(30_001)],
+      [{ ...counter, params: [404] }, insert(30_005)],
+    ]);
+    expect(reply.committed).toBe(true);
+    expect(reply.results.map((r) => (r.ok ? (r.stopped ?? 'ok') : r.error))).toEqual([
+      'ok',
+      { refusal: 'member_muted' },
+      'd',
+      'ok',
+      { message: expect.stringMatching(/UNIQUE/), code: 'SQLITE_CONSTRAINT_PRIMARYKEY' },
+      { refusal: 'conversation_not_found' },
+    ]);
+    const stopped = reply.results[2]!;
+    expect(stopped.ok && stopped.rows.d).toEqual({ id: 30_001, v: 'took 8' });
+    // Visible to the inline reader once the program has resolved, and made durable by an fsync.
+    expect((await rows()).filter((r) => r.id >= 30_000)).toEqual([
+      { id: 30_000, v: 'counter 9' },
+      { id: 30_001, v: 'took 8' },
+      { id: 30_004, v: 'took 9' },
+    ]);
+    expect(dialect.syncs).toBeGreaterThan(before);
+    // A job alone that fails leaves nothing behind either (no savepoint: the transaction is rolled back).
+    const alone = await dialect.runProgram([[counter, insert(30_006), refuse('not_a_member')]]);
+    expect(alone.committed).toBe(false);
+    expect((await rows()).filter((r) => r.id >= 30_000).map((r) => r.v)).toEqual(['counter 9', 'took 8', 'took 9']);
+  });
+
+  it('programs and transactions take the writer in the order they ask for it', async () => {
+    const count = '(select count(*) from t where id between 40000 and 40999)';
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => 40_000 + i).map((id) =>
+        id % 2
+          ? dialect
+              .runProgram([[{ name: 'i', sql: `insert into t (id, v) values (?, 'seen ' || ${count})`, params: [id] }]])
+              .then(() => order.push(id))
+          : writer.transaction().execute(async (trx) => {
+              await sql`insert into t (id, v) values (${id}, 'seen ' || ${sql.raw(count)})`.execute(trx);
+              order.push(id);
+            }),
+      ),
+    );
+    const got = (await rows()).filter((r) => r.id >= 40_000 && r.id < 41_000);
+    // Each write saw every one asked for before it, whichever connection ran it.
+    expect(got.map((r) => r.v)).toEqual(got.map((_, i) => `seen ${i}`));
+    expect(got).toHaveLength(40);
+    expect(order).toHaveLength(40);
+  });
+
   it('a long transaction lets timers run while it works', async () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
@@ -164,10 +241,13 @@ describe('SQLite drivers', () => {
       script,
       `import { Kysely, sql } from ${JSON.stringify(import.meta.resolve('kysely'))};
 import { InlineSqliteWriterDialect } from ${JSON.stringify(path.resolve(import.meta.dirname, 'sqlite-driver.ts'))};
-const db = new Kysely<any>({ dialect: new InlineSqliteWriterDialect({ file: ${JSON.stringify(crashFile)}, checkpointMs: 60_000 }) });
+const dialect = new InlineSqliteWriterDialect({ file: ${JSON.stringify(crashFile)}, checkpointMs: 60_000 });
+const db = new Kysely<any>({ dialect });
 await sql\`create table t (id integer primary key, v text)\`.execute(db);
 for (let i = 1; i <= 200; i++) {
-  await db.transaction().execute((trx) => trx.insertInto('t').values({ id: i, v: 'acked ' + i }).execute());
+  // Every other write as a program on the writer's own thread.
+  if (i % 2) await db.transaction().execute((trx) => trx.insertInto('t').values({ id: i, v: 'acked ' + i }).execute());
+  else await dialect.runProgram([[{ name: 'i', sql: 'insert into t (id, v) values (?, ?)', params: [i, 'acked ' + i] }]]);
   process.stdout.write(i + '\\n');
 }
 setInterval(() => {}, 1000);

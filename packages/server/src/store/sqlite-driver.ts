@@ -21,7 +21,39 @@ interface Reply {
   rows: Record<string, unknown>[];
   changes?: number;
   lastInsertRowid?: number;
+  program?: ProgramReply;
   error?: { message: string; code?: string };
+}
+
+/**
+ * One statement of a write program (run on the writer's program thread, sqlite-worker.mjs): the
+ * compiled SQL and its parameters, where a parameter may be `{ $ref, col }` — a column of the row an
+ * earlier step of the same job read (its `name`).
+ */
+export interface ProgramStep {
+  name: string;
+  sql: string;
+  params: readonly unknown[];
+  /** A row came back: the job ends here, with what it has read (an idempotent retry's original). */
+  stopIfRow?: boolean;
+  /** No row came back: the job fails with this error code. */
+  requireRow?: string;
+  /** The row's column of this name holds an error code (not null): the job fails with it. */
+  refuseBy?: string;
+}
+
+/** A parameter standing for a column of an earlier step's row. */
+export const stepRef = (name: string, col: string): unknown => ({ $ref: name, col });
+
+/** What one job of a program came to: the rows its steps read, or why it failed (rolled back alone). */
+export type ProgramOutcome =
+  | { ok: true; rows: Record<string, Record<string, unknown> | undefined>; stopped: string | null }
+  | { ok: false; error: { refusal: string } | { message: string; code?: string } };
+
+export interface ProgramReply {
+  results: ProgramOutcome[];
+  committed: boolean;
+  statements: number;
 }
 
 /** An error from SQLite, carrying its extended result code (e.g. SQLITE_CONSTRAINT_UNIQUE). */
@@ -41,9 +73,18 @@ class WorkerConnection implements DatabaseConnection {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
-  constructor(file: string, readonly: boolean, attach: Record<string, string> = {}, busyTimeoutMs = 10_000) {
+  /** Statement texts already sent to this thread for programs, by id. */
+  private readonly textIds = new Map<string, number>();
+
+  constructor(
+    file: string,
+    readonly: boolean,
+    attach: Record<string, string> = {},
+    busyTimeoutMs = 10_000,
+    writer: { synchronous?: 'NORMAL'; noAutocheckpoint?: boolean } = {},
+  ) {
     this.worker = new Worker(new URL('./sqlite-worker.mjs', import.meta.url), {
-      workerData: { file, readonly, attach, busyTimeoutMs },
+      workerData: { file, readonly, attach, busyTimeoutMs, ...writer },
       execArgv: [],
     });
     this.worker.on('message', (r: Reply) => {
@@ -62,12 +103,41 @@ class WorkerConnection implements DatabaseConnection {
   }
 
   run(sql: string, params: readonly unknown[]): Promise<Reply> {
+    return this.post({ sql, params });
+  }
+
+  /** A write batch as one transaction on this thread (sqlite-worker.mjs, runProgram). */
+  async program(jobs: readonly (readonly ProgramStep[])[]): Promise<ProgramReply> {
+    // Each statement's text crosses to the thread once; afterwards its id stands for it.
+    const defs: [number, string][] = [];
+    const program = jobs.map((steps) =>
+      steps.map((st) => {
+        let s = this.textIds.get(st.sql);
+        if (s === undefined) {
+          if (this.textIds.size >= 1_000) throw new Error('program: more than 1,000 statement texts');
+          this.textIds.set(st.sql, (s = this.textIds.size));
+          defs.push([s, st.sql]);
+        }
+        return {
+          n: st.name,
+          s,
+          p: st.params,
+          stopIfRow: st.stopIfRow,
+          requireRow: st.requireRow,
+          refuseBy: st.refuseBy,
+        };
+      }),
+    );
+    return (await this.post({ program, defs })).program!;
+  }
+
+  private post(msg: Record<string, unknown>): Promise<Reply> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // Keep the process alive only while a statement is in flight.
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, sql, params });
+      this.worker.postMessage({ id, ...msg });
     });
   }
 
@@ -409,6 +479,8 @@ class InlineWriterDriver implements Driver {
   private conn: InlineConnection | null = null;
   private wal: WalSync | null = null;
   private checkpointer: WorkerConnection | null = null;
+  /** Runs write programs (whole batches of the hottest writes) on its own connection and thread. */
+  private programs: WorkerConnection | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
   private commitsSinceCheckpoint = 0;
   /** When the checkpointer first found no commit since its previous round (null: writes going on). */
@@ -441,6 +513,10 @@ class InlineWriterDriver implements Driver {
     // Busy timeout 0, never waiting for readers: PASSIVE does not anyway, and a truncation that would
     // have to wait (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again.
     this.checkpointer = new WorkerConnection(this.opts.file, false, {}, 0);
+    this.programs = new WorkerConnection(this.opts.file, false, {}, 2_000, {
+      synchronous: 'NORMAL',
+      noAutocheckpoint: true,
+    });
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.opts.checkpointMs ?? 1_000);
     this.checkpointTimer.unref();
   }
@@ -526,6 +602,28 @@ class InlineWriterDriver implements Driver {
     return Number((r.rows[0] as { log?: number } | undefined)?.log ?? 0);
   }
 
+  /**
+   * Run a write batch as a program on the program thread: BEGIN, each job's steps, COMMIT there, in
+   * one round trip, while the event loop goes on. It holds the writer like a transaction does (the
+   * two connections never write at once, and a checkpoint's held copy waits for both), hands it on
+   * as soon as the thread has committed, and resolves once the WAL's fsync has made it durable.
+   */
+  async runProgram(jobs: readonly (readonly ProgramStep[])[]): Promise<ProgramReply> {
+    if (!this.programs) throw new Error('the SQLite writer is closed');
+    const held = await this.acquireConnection();
+    let reply: ProgramReply;
+    try {
+      reply = await this.programs.program(jobs);
+    } finally {
+      await this.releaseConnection(held);
+    }
+    if (reply.committed) {
+      this.commitsSinceCheckpoint++;
+      await this.wal!.sync();
+    }
+    return reply;
+  }
+
   private lease(): WriterLease {
     return new WriterLease(this.conn!, () => {
       this.commitsSinceCheckpoint++;
@@ -592,6 +690,8 @@ class InlineWriterDriver implements Driver {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     await this.checkpointer?.close();
     this.checkpointer = null;
+    await this.programs?.close();
+    this.programs = null;
     if (this.conn) {
       try {
         this.conn.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -623,7 +723,9 @@ export interface InlineWriterOptions {
  * waits. Durability is kept off the event loop: `synchronous = NORMAL` makes COMMIT a plain write
  * to the WAL, and the commit resolves only after a shared `fdatasync` of the WAL file on libuv's
  * thread pool — so nothing is acknowledged before it is on disk, and a transaction that arrives
- * meanwhile already runs. Checkpoints run on a worker thread. See decision 0007.
+ * meanwhile already runs. Checkpoints run on a worker thread. See decision 0007. The hottest writes
+ * run as programs instead, a whole batch in one round trip to a thread of their own (`runProgram`,
+ * decision 0009).
  */
 export class InlineSqliteWriterDialect implements Dialect {
   private driver: InlineWriterDriver | null = null;
@@ -631,6 +733,11 @@ export class InlineSqliteWriterDialect implements Dialect {
   /** WAL fsyncs so far (commits share them under load). */
   get syncs(): number {
     return this.driver?.syncs ?? 0;
+  }
+  /** A write batch as one program on the writer's program thread (InlineWriterDriver.runProgram). */
+  runProgram(jobs: readonly (readonly ProgramStep[])[]): Promise<ProgramReply> {
+    if (!this.driver) throw new Error('the SQLite writer has not started');
+    return this.driver.runProgram(jobs);
   }
   createAdapter() {
     return new SqliteAdapter();

@@ -1,5 +1,6 @@
 // One SQLite connection on its own thread, so a slow statement never blocks the event loop: the
-// heavy readers (whole-table loads, exports, search) and the WAL checkpointer.
+// heavy readers (whole-table loads, exports, search), the WAL checkpointer, and the writer's
+// programs (a whole write batch — BEGIN, each job's statements, COMMIT — in one round trip).
 // Plain JavaScript on purpose: worker threads start without the TypeScript loader.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -7,8 +8,11 @@ import Database from 'better-sqlite3';
 const db = new Database(workerData.file, { readonly: workerData.readonly, timeout: 10_000 });
 if (!workerData.readonly) {
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // The writer's program thread asks for NORMAL: its commits are synced by the event loop's WalSync.
+  db.pragma(`synchronous = ${workerData.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
+  // Checkpoints run on the checkpointer's thread, never inside one of this thread's commits.
+  if (workerData.noAutocheckpoint) db.pragma('wal_autocheckpoint = 0');
 }
 // The checkpointer asks for 0: it never waits for a reader (sqlite-driver.ts, truncateWhenIdle).
 db.pragma(`busy_timeout = ${Number(workerData.busyTimeoutMs ?? 10_000)}`);
@@ -31,8 +35,89 @@ function prepare(sql) {
 
 const bind = (params) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
-parentPort.on('message', ({ id, sql, params }) => {
+/** Statement texts of programs, by the id the event loop gave them (sent once each). */
+const texts = new Map();
+
+/** A step's parameter: a value, or `{ $ref, col }` — a column of a row an earlier step of the job read. */
+function resolve(p, rows) {
+  if (p === null || typeof p !== 'object' || p.constructor !== Object || !('$ref' in p)) return p;
+  const row = rows[p.$ref];
+  if (!row || !(p.col in row)) throw new Error(`program: no ${p.$ref}.${p.col} for a later step`);
+  return row[p.col];
+}
+
+/** A refusal a step found (a missing row, a refusal column): the job fails alone with this code. */
+class Refusal extends Error {
+  constructor(code) {
+    super(code);
+    this.refusal = code;
+  }
+}
+
+/**
+ * One write batch as one transaction: each job's steps in order, each job in a savepoint when there
+ * are several (one job alone is rolled back with the transaction if it fails). A step that reads
+ * keeps its first row under its name, for later steps' `$ref` parameters and for the event loop;
+ * `stopIfRow` ends the job there when a row came back (an idempotent retry's original), `requireRow`
+ * fails it with that code when none did, and `refuseBy` fails it with the code in that column.
+ */
+function runProgram(jobs) {
+  const alone = jobs.length === 1;
+  const results = [];
+  let statements = 0;
+  prepare('begin immediate').run();
   try {
+    for (const job of jobs) {
+      if (!alone) prepare('savepoint job').run();
+      const rows = {};
+      let stopped = null;
+      try {
+        for (const step of job) {
+          const stmt = prepare(texts.get(step.s));
+          const params = bind(step.p.map((p) => resolve(p, rows)));
+          statements++;
+          if (stmt.reader) {
+            const row = stmt.get(params);
+            rows[step.n] = row;
+            if (row && step.stopIfRow) {
+              stopped = step.n;
+              break;
+            }
+            if (!row && step.requireRow) throw new Refusal(step.requireRow);
+            if (row && step.refuseBy && row[step.refuseBy]) throw new Refusal(row[step.refuseBy]);
+          } else {
+            rows[step.n] = { changes: stmt.run(params).changes };
+          }
+        }
+        if (!alone) prepare('release job').run();
+        results.push({ ok: true, rows, stopped });
+      } catch (e) {
+        if (!alone) {
+          prepare('rollback to job').run();
+          prepare('release job').run();
+        }
+        results.push({
+          ok: false,
+          error: e instanceof Refusal ? { refusal: e.refusal } : { message: e.message, code: e.code },
+        });
+      }
+    }
+    const commit = results.some((r) => r.ok);
+    prepare(commit ? 'commit' : 'rollback').run();
+    return { results, committed: commit, statements };
+  } catch (e) {
+    if (db.inTransaction) prepare('rollback').run();
+    throw e;
+  }
+}
+
+parentPort.on('message', ({ id, sql, params, program, defs }) => {
+  try {
+    if (program) {
+      for (const [k, text] of defs) texts.set(k, text);
+      parentPort.postMessage({ id, rows: [], program: runProgram(program) });
+      return;
+    }
     const stmt = prepare(sql);
     if (stmt.reader) {
       parentPort.postMessage({ id, rows: stmt.all(bind(params)) });

@@ -1,4 +1,4 @@
-import { connect, ping, type Connections, type Db, type DialectKind } from './dialect.ts';
+import { connect, ping, type Connections, type Db, type DialectKind, type ProgramRunner } from './dialect.ts';
 import { migrate } from './migrations.ts';
 
 /** The Store port: a writer handle, a reader handle, the dialect, and lifecycle. */
@@ -14,6 +14,8 @@ export interface Store {
   stats: { statements: number };
   /** SQLite: the main database file and the search index's own file. */
   files?: Connections['files'];
+  /** SQLite: write batches as programs on the writer's own thread (domain/writer.ts, runProgram). */
+  programs?: ProgramRunner;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function openStore(
     bulk,
     stats: conns.stats,
     ...(conns.files ? { files: conns.files } : {}),
+    ...(conns.programs ? { programs: conns.programs } : {}),
     ping: () => ping(reader),
     async close() {
       if (reader !== conns.db) await reader.destroy();

@@ -51,6 +51,8 @@ export interface IndexHit {
 export interface SearchIndex {
   readonly kind: DialectKind;
   add(trx: Trx, doc: SearchDoc): Promise<void>;
+  /** The one statement `add` runs, for a write program (SQLite); doc fields may be `stepRef`s. */
+  addStatement?(doc: SearchDoc): { sql: string; params: readonly unknown[] };
   /** Re-index an edited message (adds it when it was never indexed). */
   update(trx: Trx, doc: SearchDoc): Promise<void>;
   remove(trx: Trx, conversationId: number, seq: number): Promise<void>;

@@ -63,7 +63,14 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async add(trx: Trx, doc: SearchDoc): Promise<void> {
-    await this.enqueue(trx, [OP_PUT, doc.conversationId, doc.seq, null, doc.senderId, doc.ts, doc.flags, doc.text]);
+    await this.enqueue(trx, this.addStatement(doc).params as unknown[]);
+  }
+
+  addStatement(doc: SearchDoc): { sql: string; params: readonly unknown[] } {
+    return {
+      sql: ENQUEUE,
+      params: [OP_PUT, doc.conversationId, doc.seq, null, doc.senderId, doc.ts, doc.flags, doc.text],
+    };
   }
 
   async update(trx: Trx, doc: SearchDoc): Promise<void> {
