@@ -270,6 +270,62 @@ describe.each(allStoreTargets())('concurrent senders into one group on $kind', (
       );
     }, 60_000);
 
+    it('sends arriving together each commit or fail alone: refused ones take no seq, the rest are gap-free', async () => {
+      // Everyone muted: plain members are refused (conversation_muted) inside the write, under the
+      // counter row's lock, in the same batches as the owner's accepted sends — plain ones (a write
+      // program on SQLite) and ones with a mention (a transaction) mixed.
+      const muted = await http(srv, 'PATCH', `/api/v1/groups/${convId}`, {
+        token: owner.token,
+        body: { allMuted: true },
+      });
+      expect(muted.status).toBe(200);
+      const before = await http<OpOutput<'conversation.get'>>(srv, 'GET', `/api/v1/conversations/${convId}`, {
+        token: owner.token,
+      });
+      const members = senders.slice(0, 8);
+      const clients = await Promise.all([owner, ...members].map((u) => LoadClient.connect(srv, u.token)));
+      try {
+        const ROUNDS = 5;
+        const sends = [];
+        for (let r = 0; r < ROUNDS; r++)
+          for (const [i, c] of clients.entries()) {
+            const mention = r % 2 === 1 ? { mentions: [members[0]!.id] } : {};
+            sends.push(
+              c
+                .request('message.send', {
+                  conversationId: convId,
+                  clientMsgId: `together-${r}-${i}`,
+                  content: text(`together ${r} ${i}`),
+                  ...mention,
+                })
+                .then((x) => ({ i, r, x })),
+            );
+          }
+        const got = await Promise.all(sends);
+        const accepted = got.filter((g) => g.x.ok);
+        expect(accepted.map((g) => g.i).every((i) => i === 0)).toBe(true);
+        expect(accepted).toHaveLength(ROUNDS);
+        expect(new Set(got.filter((g) => !g.x.ok).map((g) => g.x.error?.code))).toEqual(
+          new Set(['conversation_muted']),
+        );
+        const seqs = accepted.map((g) => (g.x.data as OpOutput<'message.send'>).seq).sort((a, b) => a - b);
+        expect(seqs).toEqual(Array.from({ length: ROUNDS }, (_, k) => before.body.lastSeq + 1 + k));
+        const r = await http<OpOutput<'conversation.events'>>(
+          srv,
+          'GET',
+          `/api/v1/conversations/${convId}/events?after=${before.body.lastSeq}&limit=200`,
+          { token: owner.token },
+        );
+        expect(r.body.events.map((e) => e.seq)).toEqual(seqs);
+        expect(new Set(r.body.events.map((e) => e.message?.content?.text))).toEqual(
+          new Set(Array.from({ length: ROUNDS }, (_, k) => `together ${k} 0`)),
+        );
+      } finally {
+        for (const c of clients) c.close();
+        await http(srv, 'PATCH', `/api/v1/groups/${convId}`, { token: owner.token, body: { allMuted: false } });
+      }
+    }, 60_000);
+
     it('one clientOpId sent on two sockets at once is one edit, and both answers name it', async () => {
       const ROUNDS = 30;
       const target = await http<OpOutput<'message.send'>>(srv, 'POST', `/api/v1/conversations/${convId}/messages`, {

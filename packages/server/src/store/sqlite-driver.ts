@@ -103,7 +103,7 @@ class WorkerConnection implements DatabaseConnection {
   }
 
   run(sql: string, params: readonly unknown[]): Promise<Reply> {
-    return this.post({ sql, params });
+    return this.post({ sql, params: params.map(ownBytes) });
   }
 
   /** A write batch as one transaction on this thread (sqlite-worker.mjs, runProgram). */
@@ -121,7 +121,7 @@ class WorkerConnection implements DatabaseConnection {
         return {
           n: st.name,
           s,
-          p: st.params,
+          p: st.params.map(ownBytes),
           stopIfRow: st.stopIfRow,
           requireRow: st.requireRow,
           refuseBy: st.refuseBy,
@@ -164,6 +164,14 @@ class WorkerConnection implements DatabaseConnection {
     this.pending.clear();
     return this.worker.terminate();
   }
+}
+
+/**
+ * A Buffer usually views a slice of an 8 KB pool, and posting it copies the whole pool: posting a
+ * send's 16-byte id that way cost ~7 µs more per message. Bytes of their own cross as they are.
+ */
+function ownBytes(p: unknown): unknown {
+  return p instanceof Uint8Array && p.byteLength !== p.buffer.byteLength ? new Uint8Array(p) : p;
 }
 
 /** A tiny pool: each connection is a worker; a caller waits for a free one. */
