@@ -2,7 +2,7 @@
  * Pin the cost of hot paths (STYLE.md 10): statement counts do not grow with group size or with the
  * number of memberships, and a read in a huge group does not fan out to every member.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clientId, http, startServer, text, WsClient, type TestServer } from './harness.ts';
 import { bulkGroups, bulkUsers, type BulkUser } from './factories.ts';
 
@@ -41,10 +41,15 @@ describe('cost of hot paths', () => {
     // Warm the caches (conversation id, member list) once per group, then measure.
     await sendCost(ws, small!);
     await sendCost(ws, large!);
+    // The program thread starts with the first write that could use it; until it is up, transactions.
+    await vi.waitFor(() => expect(srv.app.deps.writer.programs).toBe(true), { timeout: 10_000 });
+    const programs = srv.app.deps.writer.stats.programJobs;
     const costSmall = await sendCost(ws, small!);
     const costLarge = await sendCost(ws, large!);
     expect(costSmall).toBeGreaterThan(0);
     expect(costLarge).toBe(costSmall);
+    // On SQLite a plain send is a write program (domain/writer.ts), its statements counted the same.
+    expect(srv.app.deps.writer.stats.programJobs - programs).toBe(2);
     ws.close();
   });
 

@@ -40,7 +40,8 @@ export class Writer {
   private queue: Job[] = [];
   private running = 0;
   private scheduled = false;
-  stats = { batches: 0, jobs: 0, maxBatch: 0 };
+  /** `programJobs`: writes that ran as programs (SQLite). */
+  stats = { batches: 0, jobs: 0, maxBatch: 0, programJobs: 0 };
   /** Metrics: each committed batch's duration (gateway/metrics.ts). */
   onBatch: ((ms: number, jobs: number) => void) | null = null;
 
@@ -55,9 +56,9 @@ export class Writer {
     return this.enqueue(key, fn as WriteFn<unknown>, null);
   }
 
-  /** Whether this store runs write programs (SQLite); elsewhere use `run`. */
+  /** Whether this store runs write programs now (SQLite, once their thread is up); else use `run`. */
   get programs(): boolean {
-    return this.store.programs !== undefined;
+    return this.store.programs?.ready() ?? false;
   }
 
   /**
@@ -113,7 +114,7 @@ export class Writer {
     const started = performance.now();
     let outcomes: ProgramOutcome[];
     try {
-      ({ results: outcomes } = await this.store.programs!(batch.map((j) => j.program!.steps)));
+      ({ results: outcomes } = await this.store.programs!.run(batch.map((j) => j.program!.steps)));
     } catch (e) {
       this.log.error({ err: e, jobs: batch.length }, 'write program failed');
       const err = new EnclaveError('server_busy', 'The write could not be committed.');
@@ -121,6 +122,7 @@ export class Writer {
       return;
     }
     this.counted(batch.length, started);
+    this.stats.programJobs += batch.length;
     batch.forEach((job, i) => {
       const r = outcomes[i]!;
       if (!r.ok) {

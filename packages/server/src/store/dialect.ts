@@ -66,7 +66,11 @@ export interface Connections {
 }
 
 /** Runs write batches as programs (SQLite); counts their statements with the rest. */
-export type ProgramRunner = (jobs: readonly (readonly ProgramStep[])[]) => Promise<ProgramReply>;
+export interface ProgramRunner {
+  /** Whether programs run yet (the first call starts their thread); until then, use transactions. */
+  ready(): boolean;
+  run(jobs: readonly (readonly ProgramStep[])[]): Promise<ProgramReply>;
+}
 
 export async function connect(url: string, poolSize: number, pgPreparedStatements = true): Promise<Connections> {
   const kind = dialectOf(url);
@@ -81,10 +85,13 @@ export async function connect(url: string, poolSize: number, pgPreparedStatement
     const search = prepareSearchFile(file);
     const writer = new InlineSqliteWriterDialect({ file });
     const db = new Kysely<Database>({ log, dialect: writer });
-    const programs: ProgramRunner = async (jobs) => {
-      const reply = await writer.runProgram(jobs);
-      stats.statements += reply.statements;
-      return reply;
+    const programs: ProgramRunner = {
+      ready: () => writer.programsReady(),
+      async run(jobs) {
+        const reply = await writer.runProgram(jobs);
+        stats.statements += reply.statements;
+        return reply;
+      },
     };
     // Message search reads the index's file, attached as `search`, beside the main database.
     const openBulkReader = () =>

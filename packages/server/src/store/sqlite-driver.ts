@@ -75,6 +75,8 @@ class WorkerConnection implements DatabaseConnection {
 
   /** Statement texts already sent to this thread for programs, by id. */
   private readonly textIds = new Map<string, number>();
+  /** Settles once the thread runs. */
+  readonly online: Promise<void>;
 
   constructor(
     file: string,
@@ -95,6 +97,11 @@ class WorkerConnection implements DatabaseConnection {
       if (r.error) p.reject(new SqliteError(r.error.message, r.error.code));
       else p.resolve(r);
     });
+    this.online = new Promise((resolve, reject) => {
+      this.worker.once('online', resolve);
+      this.worker.once('error', reject);
+    });
+    this.online.catch(() => undefined);
     this.worker.on('error', (e) => {
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
@@ -489,6 +496,8 @@ class InlineWriterDriver implements Driver {
   private checkpointer: WorkerConnection | null = null;
   /** Runs write programs (whole batches of the hottest writes) on its own connection and thread. */
   private programs: WorkerConnection | null = null;
+  private programsOnline = false;
+  private closed = false;
   private checkpointTimer: NodeJS.Timeout | null = null;
   private commitsSinceCheckpoint = 0;
   /** When the checkpointer first found no commit since its previous round (null: writes going on). */
@@ -521,10 +530,6 @@ class InlineWriterDriver implements Driver {
     // Busy timeout 0, never waiting for readers: PASSIVE does not anyway, and a truncation that would
     // have to wait (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again.
     this.checkpointer = new WorkerConnection(this.opts.file, false, {}, 0);
-    this.programs = new WorkerConnection(this.opts.file, false, {}, 2_000, {
-      synchronous: 'NORMAL',
-      noAutocheckpoint: true,
-    });
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.opts.checkpointMs ?? 1_000);
     this.checkpointTimer.unref();
   }
@@ -617,11 +622,11 @@ class InlineWriterDriver implements Driver {
    * as soon as the thread has committed, and resolves once the WAL's fsync has made it durable.
    */
   async runProgram(jobs: readonly (readonly ProgramStep[])[]): Promise<ProgramReply> {
-    if (!this.programs) throw new Error('the SQLite writer is closed');
+    const thread = this.programThread();
     const held = await this.acquireConnection();
     let reply: ProgramReply;
     try {
-      reply = await this.programs.program(jobs);
+      reply = await thread.program(jobs);
     } finally {
       await this.releaseConnection(held);
     }
@@ -630,6 +635,31 @@ class InlineWriterDriver implements Driver {
       await this.wal!.sync();
     }
     return reply;
+  }
+
+  /**
+   * Whether the program thread is up. The first call starts it — not at start-up, where a second
+   * thread cost ~70–160 ms of a ~600 ms cold start here — and until it is up, writes that could
+   * be programs run as transactions on the event loop instead.
+   */
+  programsReady(): boolean {
+    if (!this.programsOnline && !this.closed) this.programThread();
+    return this.programsOnline;
+  }
+
+  private programThread(): WorkerConnection {
+    if (this.closed) throw new Error('the SQLite writer is closed');
+    if (!this.programs) {
+      this.programs = new WorkerConnection(this.opts.file, false, {}, 2_000, {
+        synchronous: 'NORMAL',
+        noAutocheckpoint: true,
+      });
+      this.programs.online.then(
+        () => (this.programsOnline = true),
+        () => undefined, // its statements fail with the thread's error
+      );
+    }
+    return this.programs;
   }
 
   private lease(): WriterLease {
@@ -698,6 +728,7 @@ class InlineWriterDriver implements Driver {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     await this.checkpointer?.close();
     this.checkpointer = null;
+    this.closed = true;
     await this.programs?.close();
     this.programs = null;
     if (this.conn) {
@@ -746,6 +777,10 @@ export class InlineSqliteWriterDialect implements Dialect {
   runProgram(jobs: readonly (readonly ProgramStep[])[]): Promise<ProgramReply> {
     if (!this.driver) throw new Error('the SQLite writer has not started');
     return this.driver.runProgram(jobs);
+  }
+  /** Whether the program thread is up (the first call starts it). */
+  programsReady(): boolean {
+    return this.driver?.programsReady() ?? false;
   }
   createAdapter() {
     return new SqliteAdapter();
