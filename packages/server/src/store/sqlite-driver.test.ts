@@ -174,6 +174,28 @@ describe('SQLite drivers', () => {
     expect(order).toHaveLength(40);
   });
 
+  it('a program thread that dies fails its batch, not the writer: the next program runs on a new thread', async () => {
+    // Reach the thread the way nothing in the server can: the driver's own field.
+    const driver = (dialect as unknown as { driver: { programs: { close(): Promise<number> } | null } }).driver;
+    const slow: ProgramStep = {
+      name: 's',
+      sql: 'with recursive n(i) as (select 1 union all select i + 1 from n where i < 3000000) select count(*) as c from n',
+      params: [],
+    };
+    const insert = (id: number): ProgramStep[] => [
+      { name: 'i', sql: "insert into t (id, v) values (?, 'after a lost thread')", params: [id] },
+    ];
+    const dying = expect(dialect.runProgram([[...insert(29_500), slow]])).rejects.toThrow(/closed|exited/);
+    await new Promise((r) => setTimeout(r, 20));
+    await driver.programs!.close();
+    await dying;
+    // The writer was handed on: a transaction and a program both still commit.
+    await writer.insertInto('t').values({ id: 29_501, v: 'after a lost thread' }).execute();
+    const next = await dialect.runProgram([insert(29_502)]);
+    expect(next.committed).toBe(true);
+    expect((await rows()).filter((r) => r.id >= 29_500 && r.id < 29_600).map((r) => r.id)).toEqual([29_501, 29_502]);
+  });
+
   it('a long transaction lets timers run while it works', async () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);

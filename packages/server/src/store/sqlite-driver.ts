@@ -68,9 +68,11 @@ export class SqliteError extends Error {
 }
 
 /** A connection whose statements run on a worker thread that owns one better-sqlite3 handle. */
-class WorkerConnection implements DatabaseConnection {
+export class WorkerConnection implements DatabaseConnection {
   private readonly worker: Worker;
   private nextId = 1;
+  /** Why the thread is gone (it exited or failed): every statement fails with this from then on. */
+  private gone: Error | null = null;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
   /** Statement texts already sent to this thread for programs, by id. */
@@ -102,11 +104,24 @@ class WorkerConnection implements DatabaseConnection {
       this.worker.once('error', reject);
     });
     this.online.catch(() => undefined);
-    this.worker.on('error', (e) => {
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    });
+    // A thread that fails or exits fails what it was running and everything after, instead of
+    // leaving callers (a writer holding its lease) waiting for answers that will never come.
+    this.worker.on('error', (e) => this.lost(e));
+    this.worker.on('exit', (code) =>
+      this.lost(new SqliteError(`the SQLite worker thread exited (${code})`, undefined)),
+    );
     this.worker.unref();
+  }
+
+  /** The thread has failed or exited. */
+  get dead(): boolean {
+    return this.gone !== null;
+  }
+
+  private lost(e: Error): void {
+    this.gone ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
   }
 
   run(sql: string, params: readonly unknown[]): Promise<Reply> {
@@ -139,6 +154,7 @@ class WorkerConnection implements DatabaseConnection {
   }
 
   private post(msg: Record<string, unknown>): Promise<Reply> {
+    if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // Keep the process alive only while a statement is in flight.
@@ -166,9 +182,7 @@ class WorkerConnection implements DatabaseConnection {
 
   /** Ends the thread; statements still in flight fail instead of never settling. */
   close(): Promise<number> {
-    for (const p of this.pending.values())
-      p.reject(new SqliteError('the SQLite worker connection is closed', undefined));
-    this.pending.clear();
+    this.lost(new SqliteError('the SQLite worker connection is closed', undefined));
     return this.worker.terminate();
   }
 }
@@ -649,13 +663,20 @@ class InlineWriterDriver implements Driver {
 
   private programThread(): WorkerConnection {
     if (this.closed) throw new Error('the SQLite writer is closed');
+    if (this.programs?.dead) {
+      // Its batch failed (`server_busy`, retryable) and its transaction died with its connection;
+      // the next program starts a new thread.
+      this.programs = null;
+      this.programsOnline = false;
+    }
     if (!this.programs) {
       this.programs = new WorkerConnection(this.opts.file, false, {}, 2_000, {
         synchronous: 'NORMAL',
         noAutocheckpoint: true,
       });
-      this.programs.online.then(
-        () => (this.programsOnline = true),
+      const thread = this.programs;
+      thread.online.then(
+        () => (this.programsOnline = this.programs === thread),
         () => undefined, // its statements fail with the thread's error
       );
     }
