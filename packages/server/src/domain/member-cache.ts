@@ -3,13 +3,21 @@ import { precompiled } from '../store/precompiled.ts';
 
 // One statement, so the version and the member set come from one snapshot; compiled once (a
 // conversation's first message after start-up loads its list on the send path).
-const memberList = precompiled((db, conversationId: number) =>
+export const memberList = precompiled((db, conversationId: number) =>
   db
     .selectFrom('conversations as c')
     .leftJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.active', '=', 1))
     .select(['c.member_version', 'c.kind', 'c.history_mode', 'm.user_id', 'm.joined_seq'])
     .where('c.id', '=', conversationId),
 );
+
+export type MemberListRow = {
+  member_version: unknown;
+  kind: MemberList['kind'];
+  history_mode: MemberList['historyMode'];
+  user_id: unknown;
+  joined_seq: unknown;
+};
 
 export interface MemberList {
   version: number;
@@ -45,8 +53,16 @@ export class MemberCache {
     return list.version >= minVersion ? list : this.load(conversationId);
   }
 
-  private async load(conversationId: number): Promise<MemberList> {
-    const rows = await memberList.rows(this.store.kind, this.store.reader, conversationId);
+  /** Whether a list of this conversation is cached (at any version). */
+  has(conversationId: number): boolean {
+    return this.lists.has(conversationId);
+  }
+
+  /**
+   * Keep a list read elsewhere — the rows of `memberList`, e.g. read by a send's write program in
+   * its own transaction, so the event it delivers finds the list in place. An older one is ignored.
+   */
+  fill(conversationId: number, rows: readonly MemberListRow[]): MemberList {
     const conv = rows[0];
     const members = new Map<number, number>();
     for (const r of rows) if (r.user_id !== null) members.set(Number(r.user_id), Number(r.joined_seq));
@@ -62,6 +78,10 @@ export class MemberCache {
       this.lists.set(conversationId, list);
     }
     return list;
+  }
+
+  private async load(conversationId: number): Promise<MemberList> {
+    return this.fill(conversationId, await memberList.rows(this.store.kind, this.store.reader, conversationId));
   }
 
   invalidate(conversationId: number) {

@@ -40,14 +40,18 @@ export interface ProgramStep {
   requireRow?: string;
   /** The row's column of this name holds an error code (not null): the job fails with it. */
   refuseBy?: string;
+  /** Keep every row the step reads (an array), not only the first. */
+  all?: boolean;
 }
 
 /** A parameter standing for a column of an earlier step's row. */
 export const stepRef = (name: string, col: string): unknown => ({ $ref: name, col });
 
+export type ProgramRow = Record<string, unknown>;
+
 /** What one job of a program came to: the rows its steps read, or why it failed (rolled back alone). */
 export type ProgramOutcome =
-  | { ok: true; rows: Record<string, Record<string, unknown> | undefined>; stopped: string | null }
+  | { ok: true; rows: Record<string, ProgramRow | ProgramRow[] | undefined>; stopped: string | null }
   | { ok: false; error: { refusal: string } | { message: string; code?: string } };
 
 export interface ProgramReply {
@@ -147,6 +151,7 @@ export class WorkerConnection implements DatabaseConnection {
           stopIfRow: st.stopIfRow,
           requireRow: st.requireRow,
           refuseBy: st.refuseBy,
+          all: st.all,
         };
       }),
     );

@@ -57,7 +57,8 @@ class Refusal extends Error {
 /**
  * One write batch as one transaction: each job's steps in order, each job in a savepoint when there
  * are several (one job alone is rolled back with the transaction if it fails). A step that reads
- * keeps its first row under its name, for later steps' `$ref` parameters and for the event loop;
+ * keeps its first row under its name (every row with `all`), for later steps' `$ref` parameters and
+ * for the event loop;
  * `stopIfRow` ends the job there when a row came back (an idempotent retry's original), `requireRow`
  * fails it with that code when none did, and `refuseBy` fails it with the code in that column.
  */
@@ -76,7 +77,9 @@ function runProgram(jobs) {
           const stmt = prepare(texts.get(step.s));
           const params = bind(step.p.map((p) => resolve(p, rows)));
           statements++;
-          if (stmt.reader) {
+          if (stmt.reader && step.all) {
+            rows[step.n] = stmt.all(params);
+          } else if (stmt.reader) {
             const row = stmt.get(params);
             rows[step.n] = row;
             if (row && step.stopIfRow) {

@@ -11,7 +11,8 @@ import { newUid, sha256 } from '../../lib/ids.ts';
 import { searchDocOf } from '../search/doc.ts';
 import { allocateSeqStep, counterResult, uidFromDb, uidToDb, type CounterRow } from '../../store/dialect.ts';
 import { precompiled, programStep } from '../../store/precompiled.ts';
-import { stepRef, type ProgramStep } from '../../store/sqlite-driver.ts';
+import { stepRef, type ProgramRow, type ProgramStep } from '../../store/sqlite-driver.ts';
+import { memberList, type MemberListRow } from '../member-cache.ts';
 
 type Input = z.output<typeof SendInput>;
 
@@ -325,13 +326,22 @@ function sendAsProgram(
     ),
     programStep(db, 'read', readOwnMessage.with(convId, viewer.userId, seq, msgNo)),
   ];
+  // A conversation's first message since start-up: its member list, which delivery needs next,
+  // comes from the same transaction instead of a read on the event loop.
+  const loadList = !deps.members.has(convId);
+  if (loadList) steps.push(programStep(db, 'members', memberList.with(convId), { all: true }));
   return deps.writer.runProgram(convId, {
     steps,
     done({ rows, stopped }, out) {
       if (stopped) return duplicateResult(rows.dup as DuplicateRow, payloadHash, convId);
       const alloc = counterResult(rows.alloc as unknown as CounterRow);
       const conv = { id: convId, uid: input.conversationId.toLowerCase() };
-      const record = recordOf(viewer, input, uidFromDb(rows.member!.uid), meta, { convId, uid, ...alloc });
+      if (loadList) deps.members.fill(convId, rows.members as MemberListRow[]);
+      const record = recordOf(viewer, input, uidFromDb((rows.member as ProgramRow).uid), meta, {
+        convId,
+        uid,
+        ...alloc,
+      });
       out.push(convEventOf(conv, alloc, { type: 'message.created', actorUid: viewer.uid }, record));
       return { messageId: uid as SendResult['messageId'], seq: alloc.seq, ts: alloc.ts, duplicate: false };
     },
