@@ -72,7 +72,7 @@ export class SqliteError extends Error {
 }
 
 /** A connection whose statements run on a worker thread that owns one better-sqlite3 handle. */
-export class WorkerConnection implements DatabaseConnection {
+class WorkerConnection implements DatabaseConnection {
   private readonly worker: Worker;
   private nextId = 1;
   /** Why the thread is gone (it exited or failed): every statement fails with this from then on. */

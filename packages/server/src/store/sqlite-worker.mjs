@@ -58,9 +58,9 @@ class Refusal extends Error {
  * One write batch as one transaction: each job's steps in order, each job in a savepoint when there
  * are several (one job alone is rolled back with the transaction if it fails). A step that reads
  * keeps its first row under its name (every row with `all`), for later steps' `$ref` parameters and
- * for the event loop;
- * `stopIfRow` ends the job there when a row came back (an idempotent retry's original), `requireRow`
- * fails it with that code when none did, and `refuseBy` fails it with the code in that column.
+ * for the event loop; `stopIfRow` ends the job there when a row came back (an idempotent retry's
+ * original), `requireRow` fails it with that code when none did, and `refuseBy` fails it with the
+ * code in that column.
  */
 function runProgram(jobs) {
   const alone = jobs.length === 1;

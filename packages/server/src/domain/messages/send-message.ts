@@ -11,7 +11,7 @@ import { newUid, sha256 } from '../../lib/ids.ts';
 import { searchDocOf } from '../search/doc.ts';
 import { allocateSeqStep, counterResult, uidFromDb, uidToDb, type CounterRow } from '../../store/dialect.ts';
 import { precompiled, programStep } from '../../store/precompiled.ts';
-import { stepRef, type ProgramRow, type ProgramStep } from '../../store/sqlite-driver.ts';
+import { stepRef, type ProgramStep } from '../../store/sqlite-driver.ts';
 import { memberList, type MemberListRow } from '../member-cache.ts';
 
 type Input = z.output<typeof SendInput>;
@@ -35,9 +35,6 @@ const senderMembership = precompiled((db, convId: number, userId: number, ts: nu
     .innerJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', userId))
     .select([
       ...convColumnsOfC,
-      'm.active',
-      'm.role',
-      'm.silenced_until',
       sql<ErrorCode | null>`case
         when m.active = 0 then 'not_a_member'
         when c.dissolved_at is not null then 'conversation_read_only'
@@ -335,13 +332,10 @@ function sendAsProgram(
     done({ rows, stopped }, out) {
       if (stopped) return duplicateResult(rows.dup as DuplicateRow, payloadHash, convId);
       const alloc = counterResult(rows.alloc as unknown as CounterRow);
+      // The id it was addressed by is the conversation's (convIdOf found it by that id).
       const conv = { id: convId, uid: input.conversationId.toLowerCase() };
       if (loadList) deps.members.fill(convId, rows.members as MemberListRow[]);
-      const record = recordOf(viewer, input, uidFromDb((rows.member as ProgramRow).uid), meta, {
-        convId,
-        uid,
-        ...alloc,
-      });
+      const record = recordOf(viewer, input, conv.uid, meta, { convId, uid, ...alloc });
       out.push(convEventOf(conv, alloc, { type: 'message.created', actorUid: viewer.uid }, record));
       return { messageId: uid as SendResult['messageId'], seq: alloc.seq, ts: alloc.ts, duplicate: false };
     },
