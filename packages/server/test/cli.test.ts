@@ -225,6 +225,15 @@ describe('enclave start', () => {
     const health = await http<{ status: string }>(srv, 'GET', '/healthz');
     expect(health.body.status).toBe('ok');
 
+    if (process.platform === 'linux') {
+      // Background threads (search indexer, bulk readers) give way to the event loop: `ps -L -o nice`.
+      const nice = (tid: string) =>
+        Number(fs.readFileSync(`/proc/${child!.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+      const tids = fs.readdirSync(`/proc/${child!.pid}/task`);
+      expect(nice(String(child!.pid))).toBe(0);
+      expect(tids.filter((t) => nice(t) === 10).length).toBeGreaterThanOrEqual(3);
+    }
+
     const exited = new Promise<number | null>((res) => child!.once('exit', (code) => res(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

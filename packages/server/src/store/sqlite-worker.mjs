@@ -2,8 +2,18 @@
 // heavy readers (whole-table loads, exports, search), the WAL checkpointer, and the writer's
 // programs (a whole write batch — BEGIN, each job's statements, COMMIT — in one round trip).
 // Plain JavaScript on purpose: worker threads start without the TypeScript loader.
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+
+// Background work gives way to the event loop and the send path (sqlite-driver.ts, BACKGROUND_NICE):
+// on Linux each thread has a nice value of its own, set through the thread's id.
+try {
+  if (workerData.nice) os.setPriority(Number(fs.readlinkSync('/proc/thread-self').split('/').pop()), workerData.nice);
+} catch {
+  /* no /proc: the thread keeps the process's priority */
+}
 
 const db = new Database(workerData.file, { readonly: workerData.readonly, timeout: 10_000 });
 if (!workerData.readonly) {

@@ -4,6 +4,7 @@ import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, Executor, Trx } from '../../store/dialect.ts';
 import { INDEXED_KEY } from '../../store/search-file.ts';
+import { BACKGROUND_NICE } from '../../store/sqlite-driver.ts';
 import type { Store } from '../../store/store.ts';
 import { commonFilters, toHits, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
 import { bigramText, charLength, ftsQuote, normalize, segments } from './text.ts';
@@ -90,7 +91,7 @@ export class SqliteSearchIndex implements SearchIndex {
   start(): void {
     if (this.worker || this.closed || this.stopping) return;
     const w = new Worker(new URL('./sqlite-indexer.mjs', import.meta.url), {
-      workerData: { mainFile: this.files.main, searchFile: this.files.search.file },
+      workerData: { mainFile: this.files.main, searchFile: this.files.search.file, nice: BACKGROUND_NICE },
       execArgv: [],
     });
     w.unref();

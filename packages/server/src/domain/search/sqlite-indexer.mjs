@@ -4,11 +4,21 @@
 // transaction as the index change: after a crash the index is exactly a prefix of the queue, and
 // applying a row twice is harmless (a put replaces, a remove of nothing does nothing).
 // Plain JavaScript on purpose: worker threads start without the TypeScript loader.
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { bigramText, normalize } from './text-rules.mjs';
 
 const { mainFile, searchFile, pollMs = 25, batch = 256 } = workerData;
+
+// Background work gives way to the event loop and the send path (sqlite-driver.ts, BACKGROUND_NICE):
+// on Linux each thread has a nice value of its own, set through the thread's id.
+try {
+  if (workerData.nice) os.setPriority(Number(fs.readlinkSync('/proc/thread-self').split('/').pop()), workerData.nice);
+} catch {
+  /* no /proc: the thread keeps the process's priority */
+}
 const OP_PUT = 1;
 const OP_REMOVE = 2;
 const OP_REMOVE_RANGE = 3;
