@@ -45,15 +45,29 @@ function prepare(sql) {
 
 const bind = (params) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
-/** Statement texts of programs, by the id the event loop gave them (sent once each). */
-const texts = new Map();
+/** Program templates by the id the event loop gave them (sent once each): a job's steps. */
+const templates = new Map();
 
-/** A step's parameter: a value, or `{ $ref, col }` — a column of a row an earlier step of the job read. */
-function resolve(p, rows) {
-  if (p === null || typeof p !== 'object' || p.constructor !== Object || !('$ref' in p)) return p;
-  const row = rows[p.$ref];
-  if (!row || !(p.col in row)) throw new Error(`program: no ${p.$ref}.${p.col} for a later step`);
-  return row[p.col];
+/**
+ * A step's parameters: the job's values from `at` on, except where the template puts a column of the
+ * row an earlier step of the job read.
+ */
+function paramsOf(step, job, at, rows) {
+  const params = new Array(step.count);
+  let r = 0;
+  for (let i = 0; i < step.count; i++) {
+    const ref = step.refs[r];
+    if (ref && ref[0] === i) {
+      const row = rows[ref[1]];
+      if (!row || !(ref[2] in row)) throw new Error(`program: no ${ref[1]}.${ref[2]} for a later step`);
+      params[i] = row[ref[2]];
+      r++;
+    } else {
+      const p = job[at++];
+      params[i] = typeof p === 'boolean' ? (p ? 1 : 0) : p;
+    }
+  }
+  return params;
 }
 
 /** A refusal a step found (a missing row, a refusal column): the job fails alone with this code. */
@@ -66,11 +80,11 @@ class Refusal extends Error {
 
 /**
  * One write batch as one transaction: each job's steps in order, each job in a savepoint when there
- * are several (one job alone is rolled back with the transaction if it fails). A step that reads
- * keeps its first row under its name (every row with `all`), for later steps' `$ref` parameters and
- * for the event loop; `stopIfRow` ends the job there when a row came back (an idempotent retry's
- * original), `requireRow` fails it with that code when none did, and `refuseBy` fails it with the
- * code in that column.
+ * are several (one job alone is rolled back with the transaction if it fails). A job is its
+ * template's id, then its parameter values. A step that reads keeps its first row under its name
+ * (every row with `all`), for later steps' parameters and for the event loop; `stopIfRow` ends the
+ * job there when a row came back (an idempotent retry's original), `requireRow` fails it with that
+ * code when none did, and `refuseBy` fails it with the code in that column.
  */
 function runProgram(jobs) {
   const alone = jobs.length === 1;
@@ -82,10 +96,12 @@ function runProgram(jobs) {
       if (!alone) prepare('savepoint job').run();
       const rows = {};
       let stopped = null;
+      let at = 1;
       try {
-        for (const step of job) {
-          const stmt = prepare(texts.get(step.s));
-          const params = bind(step.p.map((p) => resolve(p, rows)));
+        for (const step of templates.get(job[0])) {
+          const stmt = prepare(step.sql);
+          const params = paramsOf(step, job, at, rows);
+          at += step.count - step.refs.length;
           statements++;
           if (stmt.reader && step.all) {
             rows[step.n] = stmt.all(params);
@@ -99,7 +115,7 @@ function runProgram(jobs) {
             if (!row && step.requireRow) throw new Refusal(step.requireRow);
             if (row && step.refuseBy && row[step.refuseBy]) throw new Refusal(row[step.refuseBy]);
           } else {
-            rows[step.n] = { changes: stmt.run(params).changes };
+            stmt.run(params);
           }
         }
         if (!alone) prepare('release job').run();
@@ -127,7 +143,7 @@ function runProgram(jobs) {
 parentPort.on('message', ({ id, sql, params, program, defs }) => {
   try {
     if (program) {
-      for (const [k, text] of defs) texts.set(k, text);
+      for (const [k, steps] of defs) templates.set(k, steps);
       parentPort.postMessage({ id, rows: [], program: runProgram(program) });
       return;
     }
