@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clientId, http, makeUser, startServer, text, WsClient, type TestServer, type TestUser } from './harness.ts';
+import { allStoreTargets } from './stores.ts';
 
 describe('1:1 chat over WebSocket and REST', () => {
   let srv: TestServer;
@@ -103,5 +104,73 @@ describe('1:1 chat over WebSocket and REST', () => {
     });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('idempotency_conflict');
+  });
+});
+
+describe.each(allStoreTargets())('receipts on $kind', (target) => {
+  describe.skipIf(target.skipReason !== null)('store', () => {
+    let srv: TestServer;
+    let db: { url: string; drop(): Promise<void> };
+    beforeAll(async () => {
+      db = await target.create();
+      srv = await startServer({ databaseUrl: db.url });
+    }, 120_000);
+    afterAll(async () => {
+      await srv?.close();
+      await db?.drop();
+    });
+
+    it('delivery and read reports move their cursors forward only; the peer and my other devices hear of each move once', async () => {
+      const carol = await makeUser(srv);
+      const dave = await makeUser(srv);
+      const c = await WsClient.connect(srv, carol.token);
+      const d = await WsClient.connect(srv, dave.token);
+      const conv = await c.call('conversation.openDirect', { userId: dave.id });
+      for (let i = 0; i < 3; i++)
+        await c.call('message.send', { conversationId: conv.id, clientMsgId: clientId(), content: text(`m${i}`) });
+      // On SQLite both reports run as write programs once their thread is up (domain/writer.ts).
+      const sqlite = srv.app.deps.store.kind === 'sqlite';
+      if (sqlite) await vi.waitFor(() => expect(srv.app.deps.writer.programs).toBe(true), { timeout: 10_000 });
+      const programJobs = srv.app.deps.writer.stats.programJobs;
+      const delivered = (seq: number) => d.call('conversation.delivered', { conversationId: conv.id, seq });
+      await delivered(2);
+      await delivered(1); // behind the cursor: nothing moves
+      await delivered(2); // where it is: nothing either
+      await delivered(99); // past the head: up to the head
+      await c.waitFor((f) => f.ev === 'receipt' && (f.data as { deliveredSeq?: number }).deliveredSeq === 3);
+      const receipts = c.frames
+        .filter((f) => f.ev === 'receipt')
+        .map((f) => (f.data as { deliveredSeq?: number }).deliveredSeq);
+      expect(receipts).toEqual([2, 3]);
+      expect((await c.call('conversation.get', { conversationId: conv.id })).peerDeliveredSeq).toBe(3);
+
+      // Reading: the peer gets a receipt, my other device a read.changed user event, once per move.
+      const d2 = await WsClient.connect(srv, dave.token);
+      const read = (seq: number) => d.call('conversation.read', { conversationId: conv.id, seq });
+      expect(await read(2)).toEqual({ readSeq: 2, unread: 1 });
+      expect(await read(1)).toEqual({ readSeq: 2, unread: 1 });
+      expect(await read(3)).toEqual({ readSeq: 3, unread: 0 });
+      await c.waitFor((f) => f.ev === 'receipt' && (f.data as { readSeq?: number }).readSeq === 3);
+      type ReadChanged = { type: string; useq: number; data: { readSeq: number } };
+      const moved = () =>
+        d2.frames
+          .filter((f) => f.ev === 'user' && (f.data as ReadChanged).type === 'read.changed')
+          .map((f) => f.data as ReadChanged);
+      await d2.waitFor(() => moved().length === 2);
+      const [first, second] = moved();
+      expect([first!.data.readSeq, second!.data.readSeq]).toEqual([2, 3]);
+      expect(second!.useq).toBe(first!.useq + 1);
+      expect(
+        c.frames
+          .filter((f) => f.ev === 'receipt' && 'readSeq' in (f.data as object))
+          .map((f) => (f.data as { readSeq: number }).readSeq),
+      ).toEqual([2, 3]);
+      // Four delivery reports and the two reads that were ahead of the cursor (the other is answered
+      // without a write).
+      if (sqlite) expect(srv.app.deps.writer.stats.programJobs - programJobs).toBe(6);
+      c.close();
+      d.close();
+      d2.close();
+    });
   });
 });

@@ -3,7 +3,9 @@ import type { ConvBusEvent } from '../bus/bus.ts';
 import { allocateSeq, allocateUseq, type SeqAllocation, type Trx } from '../store/dialect.ts';
 import type { Deps, Outbox } from './deps.ts';
 import { loadRecords, type MessageRecord } from './records.ts';
-import { precompiled } from '../store/precompiled.ts';
+import { precompiled, programStep } from '../store/precompiled.ts';
+import { stepRef, type ProgramRow, type ProgramStep } from '../store/sqlite-driver.ts';
+import type { Executor } from '../store/dialect.ts';
 
 export const insertEvent = precompiled(
   (
@@ -158,4 +160,49 @@ export async function appendUserEvents(
       .insertInto('user_events')
       .values(rows.slice(i, i + 500))
       .execute();
+}
+
+const nextUseq = precompiled((db, userId: number) =>
+  db
+    .updateTable('users')
+    .set((eb) => ({ last_useq: eb('last_useq', '+', 1) }))
+    .where('id', '=', userId)
+    .returning('last_useq'),
+);
+
+const insertUserEvent = precompiled(
+  (db, userId: number, useq: number, type: UserEvent['type'], convId: number, data: string, ts: number) =>
+    db.insertInto('user_events').values({ user_id: userId, useq, type, conversation_id: convId, data, ts }),
+);
+
+/**
+ * One user event as steps of a write program (SQLite): what `appendUserEvents` writes for one user —
+ * the next useq, the event row — and, once the batch has committed, the frame for the user's devices.
+ */
+export function userEventSteps(
+  deps: Pick<Deps, 'now'>,
+  db: Executor,
+  userId: number,
+  type: UserEvent['type'],
+  conv: { id: number; uid: string },
+  data: Record<string, unknown>,
+): { steps: ProgramStep[]; done(rows: Record<string, unknown>, out: Outbox): void } {
+  const ts = deps.now();
+  const useq = stepRef('useq', 'last_useq') as number;
+  return {
+    steps: [
+      programStep(db, 'useq', nextUseq.with(userId), { requireRow: 'user_not_found' }),
+      programStep(db, 'userEvent', insertUserEvent.with(userId, useq, type, conv.id, JSON.stringify(data), ts)),
+    ],
+    done(rows, out) {
+      const ev: UserEvent = {
+        useq: Number((rows.useq as ProgramRow).last_useq),
+        ts,
+        type,
+        conversationId: conv.uid as UserEvent['conversationId'],
+        data,
+      };
+      out.push({ t: 'user', userId, frame: JSON.stringify({ ev: 'user', data: ev }) });
+    },
+  };
 }

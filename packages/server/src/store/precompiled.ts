@@ -100,7 +100,7 @@ export function programStep(
   db: Executor,
   name: string,
   bound: Bound<unknown>,
-  opts: Pick<ProgramStep, 'stopIfRow' | 'requireRow' | 'refuseBy' | 'all'> = {},
+  opts: Pick<ProgramStep, 'stopIfRow' | 'stopUnlessRow' | 'requireRow' | 'refuseBy' | 'all'> = {},
 ): ProgramStep {
   const q = bound.query('sqlite', db);
   return { name, sql: q.sql, params: q.parameters, ...opts };

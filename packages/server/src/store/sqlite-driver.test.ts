@@ -97,6 +97,26 @@ describe('SQLite drivers', () => {
     expect(used).toBeLessThan(ids.length);
   });
 
+  it('a program step that finds no row can end its job with nothing more to do (stopUnlessRow)', async () => {
+    await writer.insertInto('t').values({ id: 28_000, v: 'at 1' }).execute();
+    const advance = (to: number): ProgramStep[] => [
+      {
+        name: 'moved',
+        sql: "update t set v = 'at ' || cast(? as integer) where id = 28000 and cast(substr(v, 4) as integer) < ? returning id",
+        params: [to, to],
+        stopUnlessRow: true,
+      },
+      { name: 'log', sql: "insert into t (id, v) values (?, 'moved')", params: [28_000 + to] },
+    ];
+    const reply = await dialect.runProgram([advance(3), advance(2), advance(5)]);
+    expect(reply.results.map((r) => r.ok && r.stopped)).toEqual([null, 'moved', null]);
+    expect((await rows()).filter((r) => r.id >= 28_000 && r.id < 28_100)).toEqual([
+      { id: 28_000, v: 'at 5' },
+      { id: 28_003, v: 'moved' },
+      { id: 28_005, v: 'moved' },
+    ]);
+  });
+
   it('a write program runs a batch as one transaction on its own thread: later steps take earlier rows, a refused job is undone alone', async () => {
     await writer.insertInto('t').values({ id: 30_000, v: 'counter 7' }).execute();
     const before = dialect.syncs;

@@ -36,6 +36,8 @@ export interface ProgramStep {
   params: readonly unknown[];
   /** A row came back: the job ends here, with what it has read (an idempotent retry's original). */
   stopIfRow?: boolean;
+  /** No row came back: the job ends here, having nothing to do (a conditional update that matched none). */
+  stopUnlessRow?: boolean;
   /** No row came back: the job fails with this error code. */
   requireRow?: string;
   /** The row's column of this name holds an error code (not null): the job fails with it. */
@@ -54,6 +56,7 @@ interface TemplateStep {
   count: number;
   refs: [number, string, string][];
   stopIfRow: boolean | undefined;
+  stopUnlessRow: boolean | undefined;
   requireRow: string | undefined;
   refuseBy: string | undefined;
   all: boolean | undefined;
@@ -168,7 +171,7 @@ class WorkerConnection implements DatabaseConnection {
       const job: unknown[] = [0];
       let key = '';
       for (const st of steps) {
-        key += `${this.textId(st.sql)}|${st.name}|${st.stopIfRow ? 1 : 0}|${st.requireRow ?? ''}|${st.refuseBy ?? ''}|${st.all ? 1 : 0}|${st.params.length}`;
+        key += `${this.textId(st.sql)}|${st.name}|${st.stopIfRow ? 1 : 0}${st.stopUnlessRow ? 1 : 0}|${st.requireRow ?? ''}|${st.refuseBy ?? ''}|${st.all ? 1 : 0}|${st.params.length}`;
         for (let i = 0; i < st.params.length; i++) {
           const p = st.params[i];
           if (p instanceof StepRef) key += `|${i}=${p.name}.${p.col}`;
@@ -209,6 +212,7 @@ class WorkerConnection implements DatabaseConnection {
       count: st.params.length,
       refs,
       stopIfRow: st.stopIfRow,
+      stopUnlessRow: st.stopUnlessRow,
       requireRow: st.requireRow,
       refuseBy: st.refuseBy,
       all: st.all,
