@@ -583,6 +583,8 @@ async function p2p(fl: Flags): Promise<Outcome> {
   const drain = num('drain', 5, fl);
   const K = Math.max(1, Math.min(N - 1, num('partners', 20, fl)));
   const W = num('workers', 1, fl);
+  // Recipients report `conversation.delivered` as the SDK does (not in the peer's harness).
+  const delivered = fl.delivered === true;
   const t = await freshTarget();
   const seeder = await openSeeder(t.seedUrl);
   const s0 = nowMs();
@@ -624,7 +626,9 @@ async function p2p(fl: Flags): Promise<Outcome> {
       const rate = rates[k]!;
       const meter = new CpuMeter(srv.pid, () => gens.map((g) => g.pid));
       const sent = await Promise.all(
-        gens.map((g) => g.call<{ sent: number; maxLag: number }>({ t: 'p2p', k, rate: rate / W, secs: stepSecs })),
+        gens.map((g) =>
+          g.call<{ sent: number; maxLag: number }>({ t: 'p2p', k, rate: rate / W, secs: stepSecs, delivered }),
+        ),
       );
       const cpu = meter.read();
       const total = sent.reduce((a, s) => a + s.sent, 0);
@@ -649,7 +653,8 @@ async function p2p(fl: Flags): Promise<Outcome> {
       const lw = summary(cat('latWrite'));
       const la = summary(cat('ack'));
       const recv = counts.reduce((a, c) => a + c.recv, 0);
-      const errors = counts.reduce((a, c) => a + c.errors, 0);
+      const errors = counts.reduce((a, c) => a + c.errors + c.reportErrors, 0);
+      const reports = counts.reduce((a, c) => a + c.reports, 0);
       const firstError = counts.find((c) => c.firstError)?.firstError ?? null;
       const row = {
         offered_per_sec: rate,
@@ -658,6 +663,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
         lost: total - recv,
         errors,
         delivered_per_sec: recv / cpu.secs,
+        delivered_reports_per_sec: reports / cpu.secs,
         p50_ms: l.p50,
         p90_ms: l.p90,
         p99_ms: l.p99,
@@ -684,6 +690,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
       log(`p2p ${rate}/s: p99 by second of intended send time: ${bySecond.each.map((x) => f(x, 1)).join(' ')} ms`);
       if (firstError) log(`first error: ${firstError}`);
       if (errors) problems.push(`p2p ${rate}/s: ${errors} send errors (${firstError})`);
+      if (delivered && recv && !reports) problems.push(`p2p ${rate}/s: no delivery reports were sent`);
       if (total !== recv) problems.push(`p2p ${rate}/s: ${total - recv} of ${total} messages lost`);
       if (recv < 0.95 * total || l.p99 > 2000) {
         log('saturated (loss > 5% or p99 > 2 s), stopping the rate ladder');
@@ -697,7 +704,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
   }
   const ok = rows.filter((r) => r.lost === 0 && r.errors === 0 && (r.p99_ms as number) <= 50);
   const text = [
-    `### (b) 1:1, ${N} online users, each sending to one of ${K} partners at random (${stepSecs} s per step, latency from the intended send time)`,
+    `### (b) 1:1, ${N} online users, each sending to one of ${K} partners at random (${stepSecs} s per step, latency from the intended send time)${delivered ? '; recipients report `conversation.delivered` as the SDK does (at most once a second per conversation)' : ''}`,
     '',
     table(
       [
@@ -707,6 +714,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
         'lost',
         'errors',
         'delivered msg/s',
+        ...(delivered ? ['delivered reports/s'] : []),
         'p50 ms',
         'p90 ms',
         'p99 ms',
@@ -725,6 +733,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
         r.lost as number,
         r.errors as number,
         f(r.delivered_per_sec as number, 0),
+        ...(delivered ? [f(r.delivered_reports_per_sec as number, 0)] : []),
         f(r.p50_ms as number, 2),
         f(r.p90_ms as number, 2),
         f(r.p99_ms as number, 2),
@@ -744,7 +753,7 @@ async function p2p(fl: Flags): Promise<Outcome> {
   ].join('\n');
   return {
     scenario: 'p2p',
-    params: { users: N, partners: K, conversations: convs.length, rates, stepSecs, drain, workers: W },
+    params: { users: N, partners: K, conversations: convs.length, rates, stepSecs, drain, workers: W, delivered },
     result: { logins_per_sec: logins, rows },
     text,
     problems,
@@ -1303,7 +1312,7 @@ const RUNNERS: Record<Scenario, (fl: Flags) => Promise<Outcome>> = { idle, p2p, 
 const SMOKE: Record<Scenario, Flags> = {
   // Two generator processes where the full runs may use several: the cross-process paths are covered.
   idle: { steps: '100,200', settle: '0', 'idle-secs': '1', 'rss-interval-ms': '100', 'per-worker': '100' },
-  p2p: { users: '100', partners: '4', rates: '100,200', 'step-secs': '2', drain: '5', workers: '2' },
+  p2p: { users: '100', partners: '4', rates: '100,200', 'step-secs': '2', drain: '5', workers: '2', delivered: true },
   muc: { sizes: '20,50', msgs: '3', 'pause-ms': '50', workers: '2' },
   history: { messages: '10000', convs: '100', queries: '50', 'back-convs': '5', 'back-pages': '5' },
   coldstart: { runs: '2' },

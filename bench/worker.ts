@@ -21,7 +21,7 @@ export interface GenUser {
 export type Command =
   | { t: 'init'; host: string; port: number; sources: string[]; users: GenUser[]; syncData: Record<string, unknown> }
   | { t: 'login'; upTo: number; concurrency: number }
-  | { t: 'p2p'; k: number; rate: number; secs: number }
+  | { t: 'p2p'; k: number; rate: number; secs: number; delivered: boolean }
   | { t: 'counts'; k: number }
   | { t: 'take'; k: number }
   | { t: 'muc-arm'; m: number }
@@ -53,6 +53,9 @@ export interface StepCounts {
   acked: number;
   errors: number;
   echoes: number;
+  /** `conversation.delivered` reports sent (with --delivered), and those refused. */
+  reports: number;
+  reportErrors: number;
   maxLag: number;
   firstError: string | null;
 }
@@ -213,6 +216,8 @@ function stepOf(k: number): Step {
       acked: 0,
       errors: 0,
       echoes: 0,
+      reports: 0,
+      reportErrors: 0,
       maxLag: 0,
       firstError: null,
       lat: [],
@@ -242,6 +247,15 @@ function onP2P(s: Sock, d: Buffer): void {
     st.lat.push(t - Number(parts[1]));
     st.at.push(Number(parts[1]));
     st.latWrite.push(t - Number(parts[2]));
+    if (reportDelivered) noteDelivered(s, d, st, Number(parts[0]));
+    return;
+  }
+  if (d.indexOf(DELIVERED_REF) === 0) {
+    const st = steps.get(Number(d.toString('latin1', DELIVERED_REF.length, d.indexOf(34, DELIVERED_REF.length))));
+    if (st && d.indexOf('"ok":true') < 0) {
+      st.reportErrors++;
+      st.firstError ??= d.toString('utf8', 0, 300);
+    }
     return;
   }
   if (d.indexOf('{"ref":"') === 0) {
@@ -257,6 +271,46 @@ function onP2P(s: Sock, d: Buffer): void {
       st.firstError ??= d.toString('utf8', 0, 300);
     }
   }
+}
+
+/*
+ * With --delivered, each recipient reports what it received as the SDK does (sdk/src/delivered.ts):
+ * `conversation.delivered` at most once a second per conversation, with the newest seq.
+ */
+let reportDelivered = false;
+const DELIVERED_REF = '{"ref":"d';
+const CONV_ID = Buffer.from('"conversationId":"');
+const SEQ = Buffer.from('"seq":');
+const reportedAt = new Map<string, number>();
+const reportDue = new Map<string, { s: Sock; conv: string; seq: number; st: Step; k: number }>();
+let reportTimer: NodeJS.Timeout | null = null;
+
+function report(s: Sock, conv: string, seq: number, st: Step, k: number): void {
+  if (s.closed) return;
+  reportedAt.set(`${s.u.i}|${conv}`, nowMs());
+  s.ws.send(`{"op":"conversation.delivered","ref":"d${k}","data":{"conversationId":"${conv}","seq":${seq}}}`);
+  st.reports++;
+}
+
+function noteDelivered(s: Sock, d: Buffer, st: Step, k: number): void {
+  const c = d.indexOf(CONV_ID);
+  const q = d.indexOf(SEQ, c);
+  if (c < 0 || q < 0) return;
+  const conv = d.toString('latin1', c + CONV_ID.length, d.indexOf(34, c + CONV_ID.length));
+  const seq = parseInt(d.toString('latin1', q + SEQ.length, q + SEQ.length + 12), 10);
+  const key = `${s.u.i}|${conv}`;
+  const last = reportedAt.get(key);
+  if (last === undefined || nowMs() - last >= 1000) return report(s, conv, seq, st, k);
+  const due = reportDue.get(key);
+  if (!due || due.seq < seq) reportDue.set(key, { s, conv, seq, st, k });
+  reportTimer ??= setInterval(() => {
+    const t = nowMs();
+    for (const [dueKey, r] of reportDue)
+      if (t - (reportedAt.get(dueKey) ?? 0) >= 1000) {
+        reportDue.delete(dueKey);
+        report(r.s, r.conv, r.seq, r.st, r.k);
+      }
+  }, 50).unref();
 }
 
 /**
@@ -425,6 +479,7 @@ async function handle(c: Command): Promise<unknown> {
     case 'login':
       return login(c.upTo, c.concurrency);
     case 'p2p':
+      reportDelivered = c.delivered;
       return runStep(c.k, c.rate, c.secs);
     case 'counts': {
       const st = stepOf(c.k);
@@ -434,6 +489,8 @@ async function handle(c: Command): Promise<unknown> {
         acked: st.acked,
         errors: st.errors,
         echoes: st.echoes,
+        reports: st.reports,
+        reportErrors: st.reportErrors,
         maxLag: st.maxLag,
         firstError: st.firstError,
       } satisfies StepCounts;
