@@ -83,8 +83,9 @@ class Refusal extends Error {
  * are several (one job alone is rolled back with the transaction if it fails). A job is its
  * template's id, then its parameter values. A step that reads keeps its first row under its name
  * (every row with `all`), for later steps' parameters and for the event loop; `stopIfRow` ends the
- * job there when a row came back (an idempotent retry's original), `stopUnlessRow` when none did, `requireRow` fails it with that
- * code when none did, and `refuseBy` fails it with the code in that column.
+ * job there when a row came back (an idempotent retry's original), `stopUnlessRow` when none did
+ * (nothing to do), `requireRow` fails it with that code when none did, and `refuseBy` fails it with
+ * the code in that column.
  */
 function runProgram(jobs) {
   const alone = jobs.length === 1;
