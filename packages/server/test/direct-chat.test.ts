@@ -168,6 +168,24 @@ describe.each(allStoreTargets())('receipts on $kind', (target) => {
       // Four delivery reports and the two reads that were ahead of the cursor (the other is answered
       // without a write).
       if (sqlite) expect(srv.app.deps.writer.stats.programJobs - programJobs).toBe(6);
+
+      // Who may report: not a stranger to the 1:1, not a member who left a group; in a group a
+      // delivery report is accepted and changes nothing.
+      const eve = await makeUser(srv);
+      const e = await WsClient.connect(srv, eve.token);
+      const refused = await e.request('conversation.delivered', { conversationId: conv.id, seq: 1 });
+      expect(refused.error?.code).toBe('conversation_not_found');
+      const group = await c.call('group.create', { name: 'receipts', memberIds: [dave.id, eve.id] });
+      await c.call('message.send', { conversationId: group.id, clientMsgId: clientId(), content: text('g') });
+      const before = c.frames.length;
+      await d.call('conversation.delivered', { conversationId: group.id, seq: 1 });
+      await e.call('group.leave', { conversationId: group.id });
+      const left = await e.request('conversation.delivered', { conversationId: group.id, seq: 1 });
+      expect(left.error?.code).toBe('not_a_member');
+      expect(c.frames.slice(before).filter((f) => f.ev === 'receipt' && 'deliveredSeq' in (f.data as object))).toEqual(
+        [],
+      );
+      e.close();
       c.close();
       d.close();
       d2.close();

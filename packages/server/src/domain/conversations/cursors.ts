@@ -1,5 +1,8 @@
-import { EnclaveError, type Conversation } from '@enclave/protocol';
+import { EnclaveError, type Conversation, type ErrorCode } from '@enclave/protocol';
+import { sql } from 'kysely';
 import { precompiled, programStep } from '../../store/precompiled.ts';
+import { stepRef } from '../../store/sqlite-driver.ts';
+import { convIdOf } from '../conv-ids.ts';
 import type { Deps, Outbox, Viewer } from '../deps.ts';
 import { loadAccess, requireActive } from '../access.ts';
 import { appendUserEvents, userEventSteps } from '../append.ts';
@@ -92,15 +95,35 @@ const advanceRead = precompiled((db, convId: number, userId: number, seq: number
     .returning('user_id'),
 );
 
-/** Move my delivered cursor forward to `seq`; a row back means it moved (SQLite and PostgreSQL). */
-const advanceDelivered = precompiled((db, convId: number, userId: number, seq: number) =>
+/**
+ * Whether I may report on a conversation, read inside a delivery report's program (SQLite): its
+ * kind and head, and why not — as `loadAccess` and `requireActive` decide (no row: not a member).
+ */
+const reportAccess = precompiled((db, convId: number, userId: number) =>
+  db
+    .selectFrom('conversations as c')
+    .innerJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', userId))
+    .select([
+      'c.kind',
+      'c.last_seq',
+      sql<ErrorCode | null>`case when m.active = 0 then 'not_a_member' else null end`.as('refusal'),
+    ])
+    .where('c.id', '=', convId),
+);
+
+/**
+ * Move my delivered cursor forward to `seq`, never past the head, in a 1:1 only (SQLite: `min` of two
+ * values); a row back — the new cursor — means it moved.
+ */
+const advanceDelivered = precompiled((db, convId: number, userId: number, seq: number, head: number, kind: string) =>
   db
     .updateTable('members')
-    .set({ delivered_seq: seq })
+    .set({ delivered_seq: sql<number>`min(${seq}, ${head})` })
     .where('conversation_id', '=', convId)
     .where('user_id', '=', userId)
-    .where('delivered_seq', '<', seq)
-    .returning('user_id'),
+    .where('delivered_seq', '<', sql<number>`min(${seq}, ${head})`)
+    .where(sql<string>`${kind}`, '=', 'direct')
+    .returning('delivered_seq'),
 );
 
 /** The other members of a conversation (the 1:1 peer). */
@@ -112,33 +135,44 @@ const othersOf = precompiled((db, convId: number, userId: number) =>
  * This device received events up to `seq` (1:1 "delivered"). The SDK reports it as events arrive
  * (at most once a second per conversation), so in a busy 1:1 it is about as frequent as sending: on
  * SQLite it runs as a write program, batched with the sends around it instead of splitting their
- * batches (benchmarks item 37).
+ * batches, its access check included (benchmarks items 37–38).
  */
 export async function markDelivered(deps: Deps, viewer: Viewer, conversationUid: string, seq: number): Promise<void> {
+  const receipt = (convId: number, peers: { user_id: unknown }[], target: number, out: Outbox) =>
+    out.push({
+      t: 'receipt',
+      conversationId: convId,
+      toUserIds: peers.map((p) => Number(p.user_id)),
+      toFocused: false,
+      frame: receiptFrame(conversationUid.toLowerCase(), viewer.uid, 'deliveredSeq', target),
+    });
+  if (deps.writer.programs) {
+    // Who may report, and the head, are read in the same program: no read on the event loop.
+    const db = deps.store.db;
+    const convId = await convIdOf(deps, conversationUid);
+    const [kind, head] = [stepRef('access', 'kind') as string, stepRef('access', 'last_seq') as number];
+    return deps.writer.runProgram(convId, {
+      steps: [
+        programStep(db, 'access', reportAccess.with(convId, viewer.userId), {
+          requireRow: 'conversation_not_found',
+          refuseBy: 'refusal',
+        }),
+        programStep(db, 'moved', advanceDelivered.with(convId, viewer.userId, seq, head, kind), {
+          stopUnlessRow: true,
+        }),
+        programStep(db, 'peers', othersOf.with(convId, viewer.userId), { all: true }),
+      ],
+      done({ rows, stopped }, out) {
+        if (stopped) return;
+        const moved = rows.moved as { delivered_seq: unknown };
+        receipt(convId, rows.peers as { user_id: unknown }[], Number(moved.delivered_seq), out);
+      },
+    });
+  }
   const a = await loadAccess(deps, deps.store.reader, viewer, conversationUid);
   requireActive(a);
   if (a.conv.kind !== 'direct') return;
   const target = Math.min(seq, a.conv.lastSeq);
-  const receipt = (peers: { user_id: unknown }[], out: Outbox) =>
-    out.push({
-      t: 'receipt',
-      conversationId: a.conv.id,
-      toUserIds: peers.map((p) => Number(p.user_id)),
-      toFocused: false,
-      frame: receiptFrame(a.conv.uid, viewer.uid, 'deliveredSeq', target),
-    });
-  if (deps.writer.programs) {
-    const db = deps.store.db;
-    return deps.writer.runProgram(a.conv.id, {
-      steps: [
-        programStep(db, 'moved', advanceDelivered.with(a.conv.id, viewer.userId, target), { stopUnlessRow: true }),
-        programStep(db, 'peers', othersOf.with(a.conv.id, viewer.userId), { all: true }),
-      ],
-      done({ rows, stopped }, out) {
-        if (!stopped) receipt(rows.peers as { user_id: unknown }[], out);
-      },
-    });
-  }
   await deps.writer.run(a.conv.id, async (trx, out) => {
     const r = await trx
       .updateTable('members')
@@ -148,7 +182,7 @@ export async function markDelivered(deps: Deps, viewer: Viewer, conversationUid:
       .where('delivered_seq', '<', target)
       .executeTakeFirst();
     if (!Number(r.numUpdatedRows)) return;
-    receipt(await othersOf.rows(deps.store.kind, trx, a.conv.id, viewer.userId), out);
+    receipt(a.conv.id, await othersOf.rows(deps.store.kind, trx, a.conv.id, viewer.userId), target, out);
   });
 }
 
