@@ -1,11 +1,10 @@
 import type { UserEvent } from '@enclave/protocol';
 import type { ConvBusEvent } from '../bus/bus.ts';
-import { allocateSeq, allocateUseq, type SeqAllocation, type Trx } from '../store/dialect.ts';
+import { allocateSeq, allocateUseq, type Executor, type SeqAllocation, type Trx } from '../store/dialect.ts';
 import type { Deps, Outbox } from './deps.ts';
 import { loadRecords, type MessageRecord } from './records.ts';
 import { precompiled, programStep } from '../store/precompiled.ts';
 import { stepRef, type ProgramRow, type ProgramStep } from '../store/sqlite-driver.ts';
-import type { Executor } from '../store/dialect.ts';
 
 export const insertEvent = precompiled(
   (
@@ -136,6 +135,11 @@ export function convEventOf(
   };
 }
 
+/** A user event on its way to that user's devices, once its write has committed. */
+function userEventOut(userId: number, ev: UserEvent): Outbox[number] {
+  return { t: 'user', userId, frame: JSON.stringify({ ev: 'user', data: ev }) };
+}
+
 /** Append an event to each user's own stream (memberships, settings, cursors, sign-offs). */
 export async function appendUserEvents(
   deps: Deps,
@@ -152,8 +156,9 @@ export async function appendUserEvents(
     const useq = await allocateUseq(deps.store.kind, trx, userId);
     const d = data(userId);
     rows.push({ user_id: userId, useq, type, conversation_id: conv.id, data: JSON.stringify(d), ts });
-    const ev: UserEvent = { useq, ts, type, conversationId: conv.uid as UserEvent['conversationId'], data: d };
-    out.push({ t: 'user', userId, frame: JSON.stringify({ ev: 'user', data: ev }) });
+    out.push(
+      userEventOut(userId, { useq, ts, type, conversationId: conv.uid as UserEvent['conversationId'], data: d }),
+    );
   }
   for (let i = 0; i < rows.length; i += 500)
     await trx
@@ -195,14 +200,8 @@ export function userEventSteps(
       programStep(db, 'userEvent', insertUserEvent.with(userId, useq, type, conv.id, JSON.stringify(data), ts)),
     ],
     done(rows, out) {
-      const ev: UserEvent = {
-        useq: Number((rows.useq as ProgramRow).last_useq),
-        ts,
-        type,
-        conversationId: conv.uid as UserEvent['conversationId'],
-        data,
-      };
-      out.push({ t: 'user', userId, frame: JSON.stringify({ ev: 'user', data: ev }) });
+      const useq = Number((rows.useq as ProgramRow).last_useq);
+      out.push(userEventOut(userId, { useq, ts, type, conversationId: conv.uid as UserEvent['conversationId'], data }));
     },
   };
 }

@@ -1,6 +1,7 @@
 import { EnclaveError, type Conversation, type ErrorCode } from '@enclave/protocol';
 import { sql } from 'kysely';
 import { precompiled, programStep } from '../../store/precompiled.ts';
+import type { Executor } from '../../store/dialect.ts';
 import { stepRef } from '../../store/sqlite-driver.ts';
 import { convIdOf } from '../conv-ids.ts';
 import type { Deps, Outbox, Viewer } from '../deps.ts';
@@ -64,14 +65,7 @@ export async function markRead(
       });
     } else
       await deps.writer.run(a.conv.id, async (trx, out) => {
-        const r = await trx
-          .updateTable('members')
-          .set({ read_seq: target, read_msg_no: readMsgNo })
-          .where('conversation_id', '=', a.conv.id)
-          .where('user_id', '=', viewer.userId)
-          .where('read_seq', '<', target)
-          .executeTakeFirst();
-        if (!Number(r.numUpdatedRows)) return;
+        if (!(await moveReadCursor.changes(deps.store.kind, trx, a.conv.id, viewer.userId, target, readMsgNo))) return;
         await appendUserEvents(deps, trx, out, [viewer.userId], 'read.changed', a.conv, () => ({ readSeq: target }));
         const peers =
           a.conv.kind === 'direct'
@@ -84,15 +78,20 @@ export async function markRead(
   return { readSeq: s?.readSeq ?? target, unread: s?.unread ?? 0 };
 }
 
-/** Move my read cursor forward to `seq`; a row back means it moved (SQLite and PostgreSQL). */
-const advanceRead = precompiled((db, convId: number, userId: number, seq: number, msgNo: number) =>
+const readCursor = (db: Executor, convId: number, userId: number, seq: number, msgNo: number) =>
   db
     .updateTable('members')
     .set({ read_seq: seq, read_msg_no: msgNo })
     .where('conversation_id', '=', convId)
     .where('user_id', '=', userId)
-    .where('read_seq', '<', seq)
-    .returning('user_id'),
+    .where('read_seq', '<', seq);
+
+/** Move a member's read cursor forward to `seq` (a read report; a send reads what came before it). */
+export const moveReadCursor = precompiled(readCursor);
+
+/** The same, for a program: a row back means it moved (SQLite). */
+const advanceRead = precompiled((db, convId: number, userId: number, seq: number, msgNo: number) =>
+  readCursor(db, convId, userId, seq, msgNo).returning('user_id'),
 );
 
 /**
@@ -150,7 +149,8 @@ export async function markDelivered(deps: Deps, viewer: Viewer, conversationUid:
     // Who may report, and the head, are read in the same program: no read on the event loop.
     const db = deps.store.db;
     const convId = await convIdOf(deps, conversationUid);
-    const [kind, head] = [stepRef('access', 'kind') as string, stepRef('access', 'last_seq') as number];
+    const kind = stepRef('access', 'kind') as string;
+    const head = stepRef('access', 'last_seq') as number;
     return deps.writer.runProgram(convId, {
       steps: [
         programStep(db, 'access', reportAccess.with(convId, viewer.userId), {

@@ -6,6 +6,7 @@ import type { Deps, Viewer } from '../deps.ts';
 import { convColumnsOfC, loadAccessById, toConvRow, visible } from '../access.ts';
 import { appendEvent, convEventOf, insertEvent, loadQuote, type Quote } from '../append.ts';
 import { convIdOf } from '../conv-ids.ts';
+import { moveReadCursor } from '../conversations/cursors.ts';
 import type { MessageMeta, MessageRecord } from '../records.ts';
 import { newUid, sha256 } from '../../lib/ids.ts';
 import { searchDocOf } from '../search/doc.ts';
@@ -79,14 +80,6 @@ const insertMessage = precompiled(
       recalled_by: null,
       signoff,
     }),
-);
-const readOwnMessage = precompiled((db, convId: number, userId: number, seq: number, msgNo: number) =>
-  db
-    .updateTable('members')
-    .set({ read_seq: seq, read_msg_no: msgNo })
-    .where('conversation_id', '=', convId)
-    .where('user_id', '=', userId)
-    .where('read_seq', '<', seq),
 );
 
 /** A file message (domain/files/send-file.ts): the attachment, and its `file_refs` row written in the same commit. */
@@ -218,7 +211,7 @@ export async function sendMessage(deps: Deps, viewer: Viewer, input: Input, atta
         .execute();
     if (rec?.mentionAll) await trx.insertInto('mention_all').values({ conversation_id: convId, seq }).execute();
     // Sending means having read everything before: own messages never raise one's unread.
-    await readOwnMessage.changes(kind, trx, convId, viewer.userId, seq, rec?.msgNo ?? 0);
+    await moveReadCursor.changes(kind, trx, convId, viewer.userId, seq, rec?.msgNo ?? 0);
     return { messageId: uid as SendResult['messageId'], seq, ts, duplicate: false };
   });
 }
@@ -321,7 +314,7 @@ function sendAsProgram(
       'event',
       insertEvent.with(convId, seq, 'message.created', viewer.userId, ts, seq, null, memberVersion),
     ),
-    programStep(db, 'read', readOwnMessage.with(convId, viewer.userId, seq, msgNo)),
+    programStep(db, 'read', moveReadCursor.with(convId, viewer.userId, seq, msgNo)),
   ];
   // A conversation's first message since start-up: its member list, which delivery needs next,
   // comes from the same transaction instead of a read on the event loop.
