@@ -75,6 +75,10 @@ const LOG_LEVEL = str('log-level', 'warn'); // the peer runs ejabberd at `loglev
 const CPU_PROF = flags['cpu-prof'] === true;
 /** Profile the generator processes too (prof-gen/ in the run's folder): is the generator the limit? */
 const GEN_CPU_PROF = flags['gen-cpu-prof'] === true;
+/** The server logs every garbage collection with its pause (`--trace-gc`) to its log file. */
+const TRACE_GC = flags['trace-gc'] === true;
+/** More options for the server's `node` (e.g. `--server-node-flags '--single-threaded-gc'`), for experiments. */
+const SERVER_NODE_FLAGS = str('server-node-flags', '').split(' ').filter(Boolean);
 /** idle: write a heap snapshot of the server after each step (summarise with bench/heap-top.ts). */
 const HEAP_SNAPSHOT = flags['heap-snapshot'] === true;
 /**
@@ -245,6 +249,8 @@ async function startServer(t: Target, tag: string): Promise<ServerProc> {
   const args = [
     ...prof,
     ...heap,
+    ...(TRACE_GC ? ['--trace-gc'] : []),
+    ...SERVER_NODE_FLAGS,
     path.join(ROOT, 'packages/server/bin/enclave.mjs'),
     'start',
     '--port',

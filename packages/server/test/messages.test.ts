@@ -15,6 +15,7 @@ import {
   type TestServer,
   type TestUser,
 } from './harness.ts';
+import { allStoreTargets } from './stores.ts';
 
 type Conversation = OpOutput<'conversation.get'>;
 type EventRange = OpOutput<'conversation.events'>;
@@ -393,5 +394,58 @@ describe('messages', () => {
     const bad = await page('not-a-cursor');
     expect(bad.status).toBe(400);
     expect(errCode(bad)).toBe('validation_failed');
+  });
+});
+
+describe.each(allStoreTargets())('reactions on a history page on $kind', (target) => {
+  describe.skipIf(target.skipReason !== null)('store', () => {
+    let srv: TestServer;
+    let db: { url: string; drop(): Promise<void> };
+    beforeAll(async () => {
+      db = await target.create();
+      srv = await startServer({ databaseUrl: db.url });
+    }, 120_000);
+    afterAll(async () => {
+      await srv?.close();
+      await db?.drop();
+    });
+
+    it('each message of a page carries its own reactions, in the order they were made, and no one else’s', async () => {
+      const t = client(srv);
+      const [a, b] = [await makeUser(srv), await makeUser(srv)];
+      const g = await t.group(a, [b]);
+      const seqs: number[] = [];
+      for (let i = 0; i < 14; i++) seqs.push(await t.send(a, g, `m${i}`));
+      // Reactions inside the page, on a message just below it, and on the newest message.
+      for (const [u, i, emoji] of [
+        [b, 3, '👍'],
+        [a, 3, '🎉'],
+        [a, 3, '👍'],
+        [b, 1, '👀'],
+        [b, 13, '✅'],
+      ] as const)
+        expect((await t.react(u, g, seqs[i]!, emoji, true)).status).toBe(200);
+      expect((await t.react(b, g, seqs[13]!, '✅', false)).status).toBe(200);
+      // The page of the ten messages from m2 to m11 (reaction events take seqs of their own).
+      const before = seqs[12]!;
+      const r = await t.api<EventRange>(b, 'GET', `/api/v1/conversations/${g}/events?before=${before}&limit=10`);
+      expect(r.status).toBe(200);
+      const bySeq = new Map(r.body.events.map((e) => [e.seq, e.message]));
+      expect([...bySeq.keys()]).toEqual(seqs.slice(2, 12));
+      expect(bySeq.get(seqs[3]!)!.reactions).toEqual([
+        { emoji: '👍', userIds: [b.id, a.id] },
+        { emoji: '🎉', userIds: [a.id] },
+      ]);
+      for (const i of [2, 4, 5, 6, 7, 8, 9, 10, 11]) expect(bySeq.get(seqs[i]!)!.reactions).toEqual([]);
+      // A page of a few messages, and one spread far apart (a reply's quote), read the same reactions.
+      expect((await t.get(b, g, seqs[1]!)).reactions).toEqual([{ emoji: '👀', userIds: [b.id] }]);
+      expect((await t.get(b, g, seqs[13]!)).reactions).toEqual([]);
+      const reply = await t.send(b, g, 'about m1', { replyToSeq: seqs[1]! });
+      const last = await t.api<EventRange>(a, 'GET', `/api/v1/conversations/${g}/events?before=${reply + 1}&limit=1`);
+      expect(last.body.events.map((e) => e.seq)).toEqual([reply]);
+      expect(last.body.events[0]!.message!.replyTo?.quote?.reactions).toEqual([{ emoji: '👀', userIds: [b.id] }]);
+      const all = await t.history(a, g);
+      expect(all.events.find((e) => e.seq === seqs[3])!.message!.reactions).toHaveLength(2);
+    });
   });
 });

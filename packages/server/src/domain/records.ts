@@ -2,6 +2,7 @@ import type { FileAttachment } from '@enclave/protocol';
 import type { Deps } from './deps.ts';
 import type { Executor } from '../store/dialect.ts';
 import { uidFromDb } from '../store/dialect.ts';
+import { precompiled } from '../store/precompiled.ts';
 import { precompiledIn } from '../store/precompiled-in.ts';
 
 /** A stored message in decoded form: what presentMessage turns into what a viewer sees. */
@@ -156,6 +157,45 @@ const reactionsBySeq = precompiledIn((db, seqs: number[], conversationId: number
     .orderBy('created_at'),
 );
 
+const reactionsInRange = precompiled((db, conversationId: number, from: number, to: number) =>
+  db
+    .selectFrom('reactions')
+    .select(['message_seq', 'user_id', 'emoji'])
+    .where('conversation_id', '=', conversationId)
+    .where('message_seq', '>=', from)
+    .where('message_seq', '<=', to)
+    .orderBy('created_at'),
+);
+
+/**
+ * Reactions to these messages, oldest first. Messages that lie close together (a history page) are
+ * read as one range of the key, one seek: on SQLite an `in` list of a page's 50 seqs is made into a
+ * table first and then sought once per value, even when nothing matches (a newest page of 1:1
+ * messages, 200,000 in the store: 11.9 → 6.4 µs with no reactions, 21.9 → 10.3 µs with one message
+ * in ten reacted to).
+ */
+async function reactionRows(
+  deps: Pick<Deps, 'store'>,
+  exec: Executor,
+  conversationId: number,
+  seqs: number[],
+): Promise<{ message_seq: number; user_id: number; emoji: string }[]> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of seqs) {
+    if (s < lo) lo = s;
+    if (s > hi) hi = s;
+  }
+  if (seqs.length < RANGE_MIN || hi - lo >= 2 * seqs.length)
+    return reactionsBySeq.rows(deps.store.kind, exec, seqs, conversationId);
+  const wanted = new Set(seqs);
+  const rows = await reactionsInRange.rows(deps.store.kind, exec, conversationId, lo, hi);
+  return rows.filter((r) => wanted.has(Number(r.message_seq)));
+}
+
+/** Fewer messages than this are looked up one by one (`in`), whatever their spread. */
+const RANGE_MIN = 8;
+
 /** Read message rows of one conversation by seq (records are made with `recordFromRow`). */
 export function messageRows(
   deps: Pick<Deps, 'store'>,
@@ -177,17 +217,17 @@ export async function completeRecords(
   records: MessageRecord[],
 ): Promise<void> {
   if (!records.length) return;
-  const reactionRows = await reactionsBySeq.rows(
-    deps.store.kind,
+  const reactions = await reactionRows(
+    deps,
     exec,
-    records.map((r) => r.seq),
     conversationId,
+    records.map((r) => r.seq),
   );
   const userIds = records.map((r) => r.senderId);
-  for (const r of reactionRows) userIds.push(Number(r.user_id));
+  for (const r of reactions) userIds.push(Number(r.user_id));
   const uids = await deps.directory.uidsOf(userIds);
   const bySeq = new Map<number, Map<string, string[]>>();
-  for (const r of reactionRows) {
+  for (const r of reactions) {
     const seq = Number(r.message_seq);
     let m = bySeq.get(seq);
     if (!m) bySeq.set(seq, (m = new Map()));
