@@ -5,7 +5,7 @@
  * savepoint, the duplicate check, the seq counter, the sender's membership, the message row, the event
  * row, the search queue row, the sender's read cursor — in a tight loop, `--batch` messages per
  * committed transaction, for random members of random conversations. It prints µs per message for
- * each statement and for the commit, and the WAL frames (pages) written per message.
+ * each statement and for the commit, and the WAL frames (pages) written per message, by B-tree.
  *
  *   node --import tsx bench/probe-send-statements.ts [--messages 20000 --batch 2]
  *   node --import tsx bench/probe-send-statements.ts --with-indexes   # as before migration 0006
@@ -125,6 +125,16 @@ for (let n = 0; n < N;) {
 }
 const elapsed = performance.now() - t0;
 const frames = (fs.statSync(`${file}-wal`).size - 32) / (4096 + 24);
+// Which B-tree each WAL frame belongs to: the page number is the first word of a frame's header.
+const wal = fs.readFileSync(`${file}-wal`);
+const treeOf = new Map<number, string>();
+for (const r of db.prepare('select name, pageno from dbstat').all() as { name: string; pageno: number }[])
+  treeOf.set(r.pageno, r.name);
+const byTree = new Map<string, number>();
+for (let off = 32; off + 24 <= wal.length; off += 4096 + 24) {
+  const name = treeOf.get(wal.readUInt32BE(off)) ?? '(free)';
+  byTree.set(name, (byTree.get(name) ?? 0) + 1);
+}
 db.close();
 fs.rmSync(dir, { recursive: true, force: true });
 
@@ -139,4 +149,11 @@ console.log(
     .map(([k, v]) => `${k} ${f((v * 1000) / N, 1)}`)
     .join(' · '),
   '(µs per message)',
+);
+console.log(
+  'WAL frames per message by B-tree:',
+  [...byTree]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${f(v / N, 2)}`)
+    .join(' · '),
 );

@@ -42,6 +42,9 @@ describe('metrics and readiness', () => {
     expect(value(m.body, 'enclave_frames_out_total')).toBeGreaterThanOrEqual(2);
     expect(value(m.body, 'enclave_fanout_latency_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(value(m.body, 'enclave_store_commit_seconds_count')).toBeGreaterThanOrEqual(1);
+    // SQLite: the send's acknowledgement waited for a WAL fsync, timed on its own.
+    expect(value(m.body, 'enclave_store_wal_sync_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(value(m.body, 'enclave_store_wal_sync_seconds_sum')).toBeGreaterThan(0);
     expect(value(m.body, 'enclave_event_loop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
     expect(m.body).toContain('process_cpu_seconds_total');
     // Single node: no Redis metrics.

@@ -137,6 +137,16 @@ function build(pc: typeof import('prom-client'), s: MetricsSources, loop: Interv
     registers: [register],
   });
   s.deps.writer.onBatch = (v) => store.observe(ms(v));
+  const walSyncs = s.deps.store.walSyncs;
+  if (walSyncs) {
+    const sync = new Histogram({
+      name: 'enclave_store_wal_sync_seconds',
+      help: "SQLite: one fdatasync of the WAL, which every write's acknowledgement waits for (the disk's share).",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [register],
+    });
+    walSyncs.observe = (v) => sync.observe(ms(v));
+  }
 
   loop.enable();
   new Gauge({

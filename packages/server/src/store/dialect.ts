@@ -22,6 +22,7 @@ import {
   WorkerSqliteDialect,
   type ProgramReply,
   type ProgramStep,
+  type SyncTimer,
 } from './sqlite-driver.ts';
 import { prepareSearchFile, type SearchFileState } from './search-file.ts';
 import type { Database } from './schema.ts';
@@ -63,6 +64,8 @@ export interface Connections {
   files?: { main: string; search: SearchFileState };
   /** SQLite: run a write batch as one program on the writer's program thread (Writer.runProgram). */
   programs?: ProgramRunner;
+  /** SQLite: how long each WAL fsync takes (set `observe` to hear of them). */
+  walSyncs?: SyncTimer;
 }
 
 /** Runs write batches as programs (SQLite); counts their statements with the rest. */
@@ -83,7 +86,8 @@ export async function connect(url: string, poolSize: number, pgPreparedStatement
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Before the migrations: an index still in the main database is copied to its own file first.
     const search = prepareSearchFile(file);
-    const writer = new InlineSqliteWriterDialect({ file });
+    const walSyncs: SyncTimer = { observe: null };
+    const writer = new InlineSqliteWriterDialect({ file, syncTimer: walSyncs });
     const db = new Kysely<Database>({ log, dialect: writer });
     const programs: ProgramRunner = {
       ready: () => writer.programsReady(),
@@ -100,7 +104,7 @@ export async function connect(url: string, poolSize: number, pgPreparedStatement
         dialect: new WorkerSqliteDialect({ file, readonly: true, connections: 2, attach: { search: search.file } }),
       });
     const openReader = () => new Kysely<Database>({ log, dialect: new InlineSqliteReaderDialect({ file }) });
-    return { kind, db, openReader, openBulkReader, stats, files: { main: file, search }, programs };
+    return { kind, db, openReader, openBulkReader, stats, files: { main: file, search }, programs, walSyncs };
   }
   if (kind === 'postgres') {
     const pg = await loadPg();

@@ -500,7 +500,10 @@ class WalSync {
   private next: Promise<void> | null = null;
   syncs = 0;
 
-  constructor(private readonly walFile: string) {}
+  constructor(
+    private readonly walFile: string,
+    private readonly timer?: SyncTimer,
+  ) {}
 
   sync(): Promise<void> {
     if (!this.running) {
@@ -519,7 +522,14 @@ class WalSync {
     this.syncs++;
     this.fd ??= fs.openSync(this.walFile, 'r+');
     const fd = this.fd;
-    return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+    const started = performance.now();
+    return new Promise((resolve, reject) =>
+      fs.fdatasync(fd, (e) => {
+        this.timer?.observe?.(performance.now() - started);
+        if (e) reject(e);
+        else resolve();
+      }),
+    );
   }
 
   close(): void {
@@ -615,7 +625,7 @@ class InlineWriterDriver implements Driver {
     // its largest size, bounded by WAL_RESTART_FRAMES, until writes pause for a minute
     // (truncateWhenIdle) or the store closes.
     this.conn = new InlineConnection(db);
-    this.wal = new WalSync(`${this.opts.file}-wal`);
+    this.wal = new WalSync(`${this.opts.file}-wal`, this.opts.syncTimer);
     // Busy timeout 0, never waiting for readers: PASSIVE does not anyway, and a truncation that would
     // have to wait (truncateWhenIdle, which holds the writer meanwhile) is skipped and tried again.
     this.checkpointer = new WorkerConnection(this.opts.file, false, {}, 0);
@@ -849,6 +859,13 @@ export interface InlineWriterOptions {
   /** A WAL file larger than this is truncated once no write has committed for walTruncateAfterIdleMs. */
   walIdleTruncateBytes?: number;
   walTruncateAfterIdleMs?: number;
+  /** Told how long each WAL `fdatasync` took (the disk's share of a write's latency). */
+  syncTimer?: SyncTimer;
+}
+
+/** Where the writer reports its WAL syncs' durations (ms); `observe` may be set after start. */
+export interface SyncTimer {
+  observe: ((ms: number) => void) | null;
 }
 
 /**

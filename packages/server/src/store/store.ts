@@ -16,6 +16,8 @@ export interface Store {
   files?: Connections['files'];
   /** SQLite: write batches as programs on the writer's own thread (domain/writer.ts, runProgram). */
   programs?: ProgramRunner;
+  /** SQLite: each WAL fsync's duration goes to `walSyncs.observe` (metrics). */
+  walSyncs?: Connections['walSyncs'];
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function openStore(
     stats: conns.stats,
     ...(conns.files ? { files: conns.files } : {}),
     ...(conns.programs ? { programs: conns.programs } : {}),
+    ...(conns.walSyncs ? { walSyncs: conns.walSyncs } : {}),
     ping: () => ping(reader),
     async close() {
       if (reader !== conns.db) await reader.destroy();
