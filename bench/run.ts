@@ -861,6 +861,8 @@ async function muc(fl: Flags): Promise<Outcome> {
       log(
         `group ${size}: last member p50 ${f(lastS.p50)} ms, p99 ${f(lastS.p99)} ms (max ${f(lastS.max)}); median member p50 ${f(medS.p50)} ms; incomplete ${incomplete}`,
       );
+      // Which message set the tail: the first after the joins, or one in the middle.
+      log(`group ${size}: last member by message, in order: ${perMsg.map((x) => f(x.last)).join(' ')} ms`);
       if (incomplete) problems.push(`muc ${size}: ${incomplete} of ${msgs} messages did not reach every member`);
     }
   } finally {

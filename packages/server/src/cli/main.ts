@@ -134,6 +134,9 @@ async function start(config: ReturnType<typeof loadConfig>, json: boolean): Prom
       }),
     );
   else console.log(lines.join('\n'));
+  // SQLite: the send thread starts now that the server answers, not with the first message, which
+  // would otherwise wait for the thread to come up beside it (~100 ms of CPU on two cores).
+  setImmediate(() => app.deps.writer.startPrograms());
   let closing = false;
   const stop = async (signal: string) => {
     if (closing) return;

@@ -61,6 +61,11 @@ export class Writer {
     return this.store.programs?.ready() ?? false;
   }
 
+  /** Start the program thread (SQLite) ahead of the first write that would start it. */
+  startPrograms(): void {
+    this.store.programs?.ready();
+  }
+
   /**
    * A write as a program: batched with other programs queued with it, all of them one transaction
    * on the writer's own thread (store/sqlite-driver.ts, runProgram) — the event loop only sends the

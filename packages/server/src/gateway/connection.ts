@@ -18,7 +18,7 @@ import type { Hub, HubSocket } from './hub.ts';
 import type { PresenceSocket } from '../domain/presence/presence.ts';
 import { toErrorBody } from './errors.ts';
 import { corkForThisTurn } from './coalesce.ts';
-import type { WireFrame } from './wire-frame.ts';
+import { encodeTextFrame, type WireFrame } from './wire-frame.ts';
 
 /** Outbound bytes a socket may have queued before volatile frames are dropped (closing: config). */
 const VOLATILE_DROP_BYTES = 1 << 20;
@@ -239,8 +239,10 @@ export class Connection implements HubSocket, PresenceSocket {
       return;
     }
     corkForThisTurn(this.tcp);
-    if (typeof frame === 'string') this.ws.send(frame);
-    else this.tcp.write(frame.bytes);
+    // A reply is framed here as a fan-out's frames are, and leaves by the same path: one buffer per
+    // frame (ws.send writes a header and a payload, two chunks), and the code that writes a group's
+    // first message to thousands of sockets is the code every sign-in already ran.
+    this.tcp.write(typeof frame === 'string' ? encodeTextFrame(frame) : frame.bytes);
   }
 
   sendDurable(frame: string | WireFrame): void {
