@@ -737,9 +737,10 @@ class InlineWriterDriver implements Driver {
   }
 
   /**
-   * Whether the program thread is up. The first call starts it — not at start-up, where a second
-   * thread cost ~70–160 ms of a ~600 ms cold start here — and until it is up, writes that could
-   * be programs run as transactions on the event loop instead.
+   * Whether the program thread is up. The first call starts it — not while the store opens, where a
+   * second thread cost ~70–160 ms of a ~600 ms cold start here, but once the server answers
+   * (`enclave start` asks right after `listen`) or at the first write — and until it is up, writes
+   * that could be programs run as transactions on the event loop instead.
    */
   programsReady(): boolean {
     if (!this.programsOnline && !this.closed) this.programThread();
