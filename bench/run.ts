@@ -75,7 +75,7 @@ const LOG_LEVEL = str('log-level', 'warn'); // the peer runs ejabberd at `loglev
 const CPU_PROF = flags['cpu-prof'] === true;
 /** Profile the generator processes too (prof-gen/ in the run's folder): is the generator the limit? */
 const GEN_CPU_PROF = flags['gen-cpu-prof'] === true;
-/** The server logs every garbage collection with its pause (`--trace-gc`) to its log file. */
+/** The server logs every garbage collection with its pause (`--trace-gc`) to its log file, the generators to this output. */
 const TRACE_GC = flags['trace-gc'] === true;
 /** More options for the server's `node` (e.g. `--server-node-flags '--single-threaded-gc'`), for experiments. */
 const SERVER_NODE_FLAGS = str('server-node-flags', '').split(' ').filter(Boolean);
@@ -340,6 +340,8 @@ async function startGens(n: number, maxSecs: number): Promise<Gen[]> {
         '--import',
         'tsx',
         ...(GEN_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.join(runDir, 'prof-gen')}`] : []),
+        // Their collections print to this run's output, each line with the generator's pid.
+        ...(TRACE_GC ? ['--trace-gc'] : []),
       ],
       serialization: 'advanced',
       env: { ...process.env, NODE_OPTIONS: '' },
