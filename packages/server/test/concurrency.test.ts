@@ -3,10 +3,10 @@
  * seq order (a concurrent poller never sees a hole it later has to fill), and a retried clientMsgId
  * is a duplicate, not a new seq.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { OpOutput } from '@enclave/protocol';
-import { http, makeUser, startServer, text, type TestServer, type TestUser } from './harness.ts';
+import { http, makeUser, serverOnStore, text, type TestServer, type TestUser } from './harness.ts';
 import { allStoreTargets } from './stores.ts';
 
 const SENDERS = 32;
@@ -87,14 +87,13 @@ class LoadClient {
 
 describe.each(allStoreTargets())('concurrent senders into one group on $kind', (target) => {
   describe.skipIf(target.skipReason !== null)('store', () => {
+    const server = serverOnStore(target, { config: { dbPoolSize: 10 } });
     let srv: TestServer;
-    let db: { url: string; drop(): Promise<void> };
     let owner: TestUser;
     let senders: TestUser[];
     let convId: string;
     beforeAll(async () => {
-      db = await target.create();
-      srv = await startServer({ databaseUrl: db.url, config: { dbPoolSize: 10 } });
+      srv = server();
       owner = await makeUser(srv);
       senders = await Promise.all(Array.from({ length: SENDERS }, () => makeUser(srv)));
       const g = await http<OpOutput<'group.create'>>(srv, 'POST', '/api/v1/groups', {
@@ -104,10 +103,6 @@ describe.each(allStoreTargets())('concurrent senders into one group on $kind', (
       expect(g.status).toBe(200);
       convId = g.body.id;
     }, 120_000);
-    afterAll(async () => {
-      await srv?.close();
-      await db?.drop();
-    });
 
     it(`${SENDERS} senders × ${PER_SENDER} messages: distinct, gap-free seqs, read without holes meanwhile`, async () => {
       const clients = await Promise.all(senders.map((u) => LoadClient.connect(srv, u.token)));

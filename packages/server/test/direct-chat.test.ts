@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clientId, http, makeUser, startServer, text, WsClient, type TestServer, type TestUser } from './harness.ts';
+import {
+  clientId,
+  http,
+  makeUser,
+  serverOnStore,
+  startServer,
+  text,
+  WsClient,
+  type TestServer,
+  type TestUser,
+} from './harness.ts';
 import { allStoreTargets } from './stores.ts';
 
 describe('1:1 chat over WebSocket and REST', () => {
@@ -109,15 +119,10 @@ describe('1:1 chat over WebSocket and REST', () => {
 
 describe.each(allStoreTargets())('receipts on $kind', (target) => {
   describe.skipIf(target.skipReason !== null)('store', () => {
+    const server = serverOnStore(target);
     let srv: TestServer;
-    let db: { url: string; drop(): Promise<void> };
-    beforeAll(async () => {
-      db = await target.create();
-      srv = await startServer({ databaseUrl: db.url });
-    }, 120_000);
-    afterAll(async () => {
-      await srv?.close();
-      await db?.drop();
+    beforeAll(() => {
+      srv = server();
     });
 
     it('delivery and read reports move their cursors forward only; the peer and my other devices hear of each move once', async () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OpOutput } from '@enclave/protocol';
-import { clientId, http, makeUser, startServer, type TestServer, type TestUser } from './harness.ts';
+import { clientId, http, makeUser, serverOnStore, type TestServer, type TestUser } from './harness.ts';
 import { allStoreTargets } from './stores.ts';
 import { group, tmpDataDir, upload } from './files-support.ts';
 
@@ -8,21 +8,16 @@ type Recent = OpOutput<'files.recent'>;
 
 describe.each(allStoreTargets())('files.recent on $kind', (target) => {
   describe.skipIf(target.skipReason !== null)('store', () => {
+    const server = serverOnStore(target, () => ({ config: { dataDir: tmpDataDir() } }));
     let srv: TestServer;
-    let db: { url: string; drop(): Promise<void> };
     let alice: TestUser;
     let bob: TestUser;
     let mallory: TestUser;
 
     beforeAll(async () => {
-      db = await target.create();
-      srv = await startServer({ databaseUrl: db.url, config: { dataDir: tmpDataDir() } });
+      srv = server();
       [alice, bob, mallory] = await Promise.all([makeUser(srv), makeUser(srv), makeUser(srv)]);
     }, 120_000);
-    afterAll(async () => {
-      await srv?.close();
-      await db?.drop();
-    });
 
     const sendNew = async (user: TestUser, name: string, conversationIds: string[]) => {
       const fileId = await upload(srv, user, name, Buffer.from(`${name} ${Math.random()}`));

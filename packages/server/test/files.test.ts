@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileInfo, OpOutput } from '@enclave/protocol';
-import { clientId, http, makeUser, startServer, text, type TestServer, type TestUser } from './harness.ts';
+import { clientId, http, makeUser, serverOnStore, text, type TestServer, type TestUser } from './harness.ts';
 import { allStoreTargets } from './stores.ts';
 import { download, group, png, tmpDataDir, upload } from './files-support.ts';
 import { purgeFiles } from '../src/jobs/purge-files.ts';
@@ -9,8 +9,8 @@ const DAY = 86_400_000;
 
 describe.each(allStoreTargets())('files on $kind', (target) => {
   describe.skipIf(target.skipReason !== null)('store', () => {
+    const server = serverOnStore(target, () => ({ now: () => clock, config: { dataDir: tmpDataDir() } }));
     let srv: TestServer;
-    let db: { url: string; drop(): Promise<void> };
     let alice: TestUser;
     let bob: TestUser;
     let carol: TestUser;
@@ -19,19 +19,10 @@ describe.each(allStoreTargets())('files on $kind', (target) => {
     let clock = Date.now();
 
     beforeAll(async () => {
-      db = await target.create();
-      srv = await startServer({
-        databaseUrl: db.url,
-        now: () => clock,
-        config: { dataDir: tmpDataDir() },
-      });
+      srv = server();
       [alice, bob, carol, mallory] = await Promise.all([makeUser(srv), makeUser(srv), makeUser(srv), makeUser(srv)]);
       convId = await group(srv, alice, [bob, carol]);
     }, 120_000);
-    afterAll(async () => {
-      await srv?.close();
-      await db?.drop();
-    });
 
     const send = (user: TestUser, fileId: string, conversationIds: string[]) =>
       http<OpOutput<'file.send'>>(srv, 'POST', `/api/v1/files/${fileId}/send`, {

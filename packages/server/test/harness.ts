@@ -2,12 +2,13 @@
  * Test support: a real server in-process on port 0 over a real store, real HTTP and WebSocket
  * clients. Shared builders live here (STYLE.md: one factories file).
  */
+import { afterAll, beforeAll } from 'vitest';
 import { WebSocket } from 'ws';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.ts';
 import { buildApp, type App } from '../src/app.ts';
 import { ensureAdmin } from '../src/domain/accounts/ensure-admin.ts';
-import { sqliteTarget } from './stores.ts';
+import { sqliteTarget, type StoreTarget } from './stores.ts';
 import type { OpInput, OpName, OpOutput } from '@enclave/protocol';
 
 export const ADMIN_PASSWORD = 'Admin-pass-2026';
@@ -50,6 +51,34 @@ export async function startServer(
   };
   srv.adminToken = (await login(srv, 'admin', ADMIN_PASSWORD)).token;
   return srv;
+}
+
+/** What `serverOnStore` passes on to `startServer`; as a function, evaluated when the server starts. */
+type StoreServerOptions = Omit<NonNullable<Parameters<typeof startServer>[0]>, 'databaseUrl'>;
+
+/**
+ * A server on a fresh database of `target` for the enclosing `describe` (a store-matrix suite):
+ * created and started before its tests, stopped and dropped after them. Call the returned function
+ * in the tests (or a later `beforeAll`) for the server.
+ */
+export function serverOnStore(
+  target: StoreTarget,
+  opts: StoreServerOptions | (() => StoreServerOptions) = {},
+): () => TestServer {
+  let srv: TestServer | undefined;
+  let db: { url: string; drop(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    db = await target.create();
+    srv = await startServer({ ...(typeof opts === 'function' ? opts() : opts), databaseUrl: db.url });
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+    await db?.drop();
+  });
+  return () => {
+    if (!srv) throw new Error('the server is not started yet (use it inside a test or a later beforeAll)');
+    return srv;
+  };
 }
 
 export interface HttpResult<T = unknown> {

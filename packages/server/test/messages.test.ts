@@ -8,6 +8,7 @@ import {
   clientId,
   http,
   makeUser,
+  serverOnStore,
   startServer,
   text,
   WsClient,
@@ -399,15 +400,10 @@ describe('messages', () => {
 
 describe.each(allStoreTargets())('reactions on a history page on $kind', (target) => {
   describe.skipIf(target.skipReason !== null)('store', () => {
+    const server = serverOnStore(target);
     let srv: TestServer;
-    let db: { url: string; drop(): Promise<void> };
-    beforeAll(async () => {
-      db = await target.create();
-      srv = await startServer({ databaseUrl: db.url });
-    }, 120_000);
-    afterAll(async () => {
-      await srv?.close();
-      await db?.drop();
+    beforeAll(() => {
+      srv = server();
     });
 
     it('each message of a page carries its own reactions, in the order they were made, and no one else’s', async () => {

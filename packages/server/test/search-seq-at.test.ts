@@ -3,9 +3,9 @@
  * after a time, within what the viewer may see (from_join groups, removed members, non-members).
  * Messages are written under a controlled clock so their times are known.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OpOutput } from '@enclave/protocol';
-import { clientId, http, makeUser, startServer, type TestServer, type TestUser } from './harness.ts';
+import { clientId, http, makeUser, serverOnStore, type TestServer, type TestUser } from './harness.ts';
 import { allStoreTargets } from './stores.ts';
 
 const HOUR = 3_600_000;
@@ -15,8 +15,8 @@ const DAY0 = Date.UTC(2025, 0, 6);
 
 describe.each(allStoreTargets())('jump to a date on $kind', (target) => {
   describe.skipIf(target.skipReason !== null)('store', () => {
+    const server = serverOnStore(target, { now: () => clock });
     let srv: TestServer;
-    let db: { url: string; drop(): Promise<void> };
     let clock = Date.now();
     let alice: TestUser, bob: TestUser, carol: TestUser, dave: TestUser;
     let g: string;
@@ -44,8 +44,7 @@ describe.each(allStoreTargets())('jump to a date on $kind', (target) => {
     }
 
     beforeAll(async () => {
-      db = await target.create();
-      srv = await startServer({ databaseUrl: db.url, now: () => clock });
+      srv = server();
       [alice, bob, carol, dave] = await Promise.all([makeUser(srv), makeUser(srv), makeUser(srv), makeUser(srv)]);
       clock = DAY0 + 9 * HOUR;
       const r = await http<OpOutput<'group.create'>>(srv, 'POST', '/api/v1/groups', {
@@ -59,10 +58,6 @@ describe.each(allStoreTargets())('jump to a date on $kind', (target) => {
       await send(bob, DAY0 + 2 * DAY + 12 * HOUR, '周三中午');
       await send(alice, DAY0 + 4 * DAY + 9 * HOUR, '周五');
     }, 60_000);
-    afterAll(async () => {
-      await srv?.close();
-      await db?.drop();
-    });
 
     it('finds the first event at or after a time, or null after the last one', async () => {
       const first = written[0]!.seq;

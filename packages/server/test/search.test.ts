@@ -3,15 +3,15 @@
  * Chinese and mixed queries of 1, 2 and 3+ characters, filters, authorization (non-members and
  * removed members), edits, recalls, sign-off, and cursor paging while new messages arrive.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OpOutput, SearchMessagesResult } from '@enclave/protocol';
-import { clientId, http, makeUser, startServer, type TestServer, type TestUser } from './harness.ts';
+import { clientId, http, makeUser, serverOnStore, type TestServer, type TestUser } from './harness.ts';
 import { allStoreTargets } from './stores.ts';
 
 describe.each(allStoreTargets())('search on $kind', (target) => {
   describe.skipIf(target.skipReason !== null)('store', () => {
+    const server = serverOnStore(target);
     let srv: TestServer;
-    let db: { url: string; drop(): Promise<void> };
     let alice: TestUser, bob: TestUser, carol: TestUser, dave: TestUser;
     let g1: string;
     const seqOf = new Map<string, number>();
@@ -39,8 +39,7 @@ describe.each(allStoreTargets())('search on $kind', (target) => {
       (await search(u, q, extra)).items.map((h) => h.message.content?.text);
 
     beforeAll(async () => {
-      db = await target.create();
-      srv = await startServer({ databaseUrl: db.url });
+      srv = server();
       [alice, bob, carol, dave] = await Promise.all([makeUser(srv), makeUser(srv), makeUser(srv), makeUser(srv)]);
       const g = await http<OpOutput<'group.create'>>(srv, 'POST', '/api/v1/groups', {
         token: alice.token,
@@ -54,10 +53,6 @@ describe.each(allStoreTargets())('search on $kind', (target) => {
       await send(alice, g1, '@bob 请确认预算', { mentions: [bob.id] });
       await send(alice, g1, '人');
     }, 60_000);
-    afterAll(async () => {
-      await srv?.close();
-      await db?.drop();
-    });
 
     it('finds Chinese text by 3+, 2 and 1 characters, and mixed Chinese/English', async () => {
       expect(await texts(bob, '私有化')).toEqual(['明天上午十点开会讨论私有化部署方案']);
