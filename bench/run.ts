@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <idle|p2p|muc|history|coldstart|all|smoke> [--flags]`
+ * `npm run bench -- <idle|p2p|muc|history|search|coldstart|slow|all|smoke> [--flags]`
  *
  * Mirrors the phases of the ejabberd peer harness (../shared/peers/ejabberd/run.sh, loadgen.mjs)
  * with the same defaults, against Enclave's own protocol. Each scenario: a fresh data dir (SQLite),
@@ -42,12 +42,24 @@ import type {
   HistResult,
   LoginResult,
   MucResult,
+  SearchQuery,
+  SearchResult,
   StepCounts,
   StepData,
   WorkerStats,
 } from './worker.ts';
 import { buildBundle, freshBundle } from '../packages/server/scripts/bundle.mjs';
-import { openSeeder, seedDirect, seedGroup, seedMessages, seedUsers, type BulkUser, type SeededConv } from './seed.ts';
+import {
+  openSeeder,
+  seedDirect,
+  seedGroup,
+  seedMessages,
+  seedSearchCorpus,
+  seedUsers,
+  type BulkUser,
+  type SeededConv,
+} from './seed.ts';
+import { benchQueries, type BenchQuery } from './search-corpus.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -56,7 +68,7 @@ const RESULTS = path.join(ROOT, 'bench', 'results');
 
 const { positional, flags } = parseArgs(process.argv.slice(2));
 const scenario = positional[0] ?? '';
-const SCENARIOS = ['idle', 'p2p', 'muc', 'history', 'coldstart', 'slow'] as const;
+const SCENARIOS = ['idle', 'p2p', 'muc', 'history', 'search', 'coldstart', 'slow'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const str = (k: string, d: string, fl: Flags = flags) => (typeof fl[k] === 'string' ? (fl[k] as string) : d);
@@ -90,7 +102,7 @@ const FROM_SOURCE = flags['from-source'] === true;
 /* ================================================================ hard limit and cleanup */
 
 const children = new Set<ChildProcess>();
-const MAX_SECS = num('max-secs', scenario === 'all' ? 2400 : scenario === 'smoke' ? 120 : 1200);
+const MAX_SECS = num('max-secs', scenario === 'all' ? 3600 : scenario === 'smoke' ? 120 : 1200);
 const hardStop = setTimeout(() => {
   log(`hard time limit ${MAX_SECS}s reached, stopping`);
   killAll();
@@ -1045,6 +1057,167 @@ async function history(fl: Flags): Promise<Outcome> {
   };
 }
 
+/* ================================================================ (e) search */
+
+/**
+ * Chinese keyword search over `--messages` (1,000,000) messages of the search corpus in `--groups`
+ * (1,000) groups, through the server: each query `--runs` times (after 3 to warm) over the viewer's
+ * signed-in socket, one at a time, for a viewer in every group and one in 50; then every query of
+ * both viewers mixed, `--inflight` (4) at a time.
+ */
+async function searchScenario(fl: Flags): Promise<Outcome> {
+  const total = num('messages', 1_000_000, fl);
+  const groups = num('groups', 1000, fl);
+  const runs = num('runs', 40, fl);
+  const inflight = num('inflight', 4, fl);
+  const t = await freshTarget();
+  const seeder = await openSeeder(t.seedUrl);
+  const s0 = nowMs();
+  let lastLog = nowMs();
+  const seeded = await seedSearchCorpus(seeder, {
+    messages: total,
+    groups,
+    progress: (done) => {
+      if (nowMs() - lastLog > 10_000) {
+        lastLog = nowMs();
+        log(`seeded ${done} of ${total} messages`);
+      }
+    },
+  });
+  await seeder.close();
+  const seedSecs = (nowMs() - s0) / 1000;
+  log(
+    `seeded ${total} messages in ${groups} groups and indexed them in ${f(seedSecs)} s (rows ${f(seeded.storeMs / 1000)} s, index ${f(seeded.indexMs / 1000)} s, optimize ${f(seeded.optimizeMs / 1000)} s)`,
+  );
+  const srv = await startServer(t, 'search');
+  const gens = await startGens(1, MAX_SECS);
+  const problems: string[] = [];
+  const rows: Record<string, number | string>[] = [];
+  try {
+    // Each viewer signs in SOCKETS sockets and its queries take them in turn (a socket takes 50
+    // requests a second; the generator spaces its requests on each to stay under that).
+    const SOCKETS = 4;
+    const viewers = [
+      { name: `member of all ${groups} groups`, token: seeded.all.token, base: 0 },
+      { name: `member of ${Math.min(50, groups)} groups`, token: seeded.typical.token, base: SOCKETS },
+    ];
+    const genUsers = viewers.flatMap((v) =>
+      Array.from({ length: SOCKETS }, (_, k) => ({ i: v.base + k, token: v.token })),
+    );
+    // A viewer in 1,000 groups signs in without each group's newest events (as the muc scenario).
+    await initGens(gens, srv, genUsers, { eventsPerConversation: 0 });
+    const lr = await loginAll(gens, genUsers.length, genUsers.length);
+    if (lr.failed) problems.push(`search: ${lr.failed} logins failed (${lr.firstError})`);
+    const asked = (v: (typeof viewers)[number], q: BenchQuery, j: number): SearchQuery => ({
+      user: v.base + (j % SOCKETS),
+      q: q.q,
+      ...(q.order ? { order: q.order } : {}),
+    });
+    const queries = benchQueries(seeded.others[0].username);
+    const ok = (lat: Float64Array) => [...lat].filter((x) => !Number.isNaN(x));
+    const ask = async (qs: SearchQuery[], n: number) => {
+      const meter = new CpuMeter(srv.pid, () => gens.map((g) => g.pid));
+      const r = await gens[0]!.call<SearchResult>({ t: 'search', queries: qs, inflight: n });
+      return { r, cpu: meter.read() };
+    };
+    const row = (
+      viewer: string,
+      label: string,
+      q: string,
+      hits: number,
+      lat: number[],
+      cpu: ReturnType<CpuMeter['read']>,
+    ) => {
+      const sm = summary(lat);
+      return {
+        viewer,
+        query: label,
+        q,
+        hits,
+        requests: sm.n,
+        p50_ms: sm.p50,
+        p90_ms: sm.p90,
+        p99_ms: sm.p99,
+        max_ms: sm.max,
+        server_cores: cpu.server_cores,
+        server_us_per_query: (cpu.server_cores * cpu.secs * 1e6) / Math.max(1, sm.n),
+      };
+    };
+    for (const v of viewers)
+      for (const q of queries) {
+        await ask(
+          [0, 1, 2].map((j) => asked(v, q, j)),
+          1,
+        ); // warm, as the in-process benchmark
+        const { r, cpu } = await ask(
+          Array.from({ length: runs }, (_, j) => asked(v, q, j)),
+          1,
+        );
+        if (r.errors) problems.push(`search ${v.name} · ${q.label}: ${r.errors} errors (${r.firstError})`);
+        // The corpus has these words everywhere: no hit for them means a broken index or search.
+        if (v === viewers[0] && q.label.startsWith('common') && !r.errors && Math.max(...r.hits) === 0)
+          problems.push(`search ${v.name} · ${q.label}: no hits`);
+        const rw = row(v.name, q.label, q.q, Math.max(...r.hits), ok(r.lat), cpu);
+        rows.push(rw);
+        log(
+          `search ${v.name} · ${q.label}: p50 ${f(rw.p50_ms, 1)} p99 ${f(rw.p99_ms, 1)} ms, ${rw.hits} hits, server ${f(rw.server_us_per_query, 0)} µs CPU per query`,
+        );
+      }
+    // Every query of both viewers, mixed and `inflight` at a time: what several people searching at once see.
+    const mixed: SearchQuery[] = [];
+    for (let k = 0; k < Math.max(1, Math.round(runs / 4)); k++)
+      for (const v of viewers) for (const q of queries) mixed.push(asked(v, q, mixed.length));
+    for (let i = mixed.length - 1; i > 0; i--) {
+      const j = (Math.random() * (i + 1)) | 0;
+      [mixed[i], mixed[j]] = [mixed[j]!, mixed[i]!];
+    }
+    const t0 = nowMs();
+    const { r, cpu } = await ask(mixed, inflight);
+    const secs = (nowMs() - t0) / 1000;
+    if (r.errors) problems.push(`search mixed: ${r.errors} errors (${r.firstError})`);
+    const mixedRow = {
+      ...row('both, mixed', `all ${queries.length} queries, ${inflight} in flight`, '', -1, ok(r.lat), cpu),
+      queries_per_sec: mixed.length / secs,
+    };
+    rows.push(mixedRow);
+    log(
+      `search mixed, ${inflight} in flight: ${mixed.length} queries, ${f(mixedRow.queries_per_sec, 0)}/s, p50 ${f(mixedRow.p50_ms, 1)} p99 ${f(mixedRow.p99_ms, 1)} ms`,
+    );
+  } finally {
+    await stopGens(gens);
+    await srv.stop();
+    await t.drop();
+  }
+  const text = [
+    `### (e) Chinese search: \`search.messages\` (limit 20) over the viewer's socket; ${total.toLocaleString('en')} messages (avg ${f(seeded.chars / Math.max(1, total), 1)} characters) in ${groups} groups; each query ${runs} times one at a time (after 3 to warm), then all mixed ${inflight} in flight`,
+    '',
+    table(
+      ['viewer', 'query', 'q', 'hits', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server µs/query'],
+      rows.map((r) => [
+        r.viewer!,
+        r.query!,
+        r.q ? `\`${r.q}\`` : '',
+        (r.hits as number) < 0 ? '' : r.hits!,
+        r.requests!,
+        f(r.p50_ms as number, 1),
+        f(r.p90_ms as number, 1),
+        f(r.p99_ms as number, 1),
+        f(r.max_ms as number, 1),
+        f(r.server_us_per_query as number, 0),
+      ]),
+    ),
+    '',
+    `Seeding and indexing: ${f(seedSecs)} s (message rows ${f(seeded.storeMs / 1000)} s, index bulk load ${f(seeded.indexMs / 1000)} s, optimize ${f(seeded.optimizeMs / 1000)} s). Server ready in ${f(srv.readyMs, 0)} ms on this store.`,
+  ].join('\n');
+  return {
+    scenario: 'search',
+    params: { messages: total, groups, runs, inflight },
+    result: { seed_secs: seedSecs, ready_ms: srv.readyMs, rows },
+    text,
+    problems,
+  };
+}
+
 /* ================================================================ (f) cold start */
 
 async function coldstart(fl: Flags): Promise<Outcome> {
@@ -1316,7 +1489,15 @@ async function slow(fl: Flags): Promise<Outcome> {
 
 /* ================================================================ main */
 
-const RUNNERS: Record<Scenario, (fl: Flags) => Promise<Outcome>> = { idle, p2p, muc, history, coldstart, slow };
+const RUNNERS: Record<Scenario, (fl: Flags) => Promise<Outcome>> = {
+  idle,
+  p2p,
+  muc,
+  history,
+  search: searchScenario,
+  coldstart,
+  slow,
+};
 
 /** The same code paths at tiny scale (bench:smoke). */
 const SMOKE: Record<Scenario, Flags> = {
@@ -1325,6 +1506,7 @@ const SMOKE: Record<Scenario, Flags> = {
   p2p: { users: '100', partners: '4', rates: '100,200', 'step-secs': '2', drain: '5', workers: '2', delivered: true },
   muc: { sizes: '20,50', msgs: '3', 'pause-ms': '50', workers: '2' },
   history: { messages: '10000', convs: '100', queries: '50', 'back-convs': '5', 'back-pages': '5' },
+  search: { messages: '5000', groups: '60', runs: '4', inflight: '2' },
   coldstart: { runs: '2' },
   slow: { readers: '20', secs: '4', 'return-secs': '20' },
 };

@@ -75,3 +75,33 @@ export function corpus(seed = 42): () => string {
     return out.trim();
   };
 }
+
+/** One benchmark query: what it stands for, its text, and its order when not newest first. */
+export interface BenchQuery {
+  label: string;
+  q: string;
+  order?: 'relevance';
+}
+
+/**
+ * The queries both search benchmarks ask (`npm run bench -- search`, `npm run bench:search`):
+ * common, rare and absent terms of 1–6 characters, English, a phrase, two terms, relevance order,
+ * and a common word filtered by a sender (`fromUsername`).
+ */
+export function benchQueries(fromUsername: string): BenchQuery[] {
+  return [
+    { label: 'common 3 chars', q: '服务器' },
+    { label: 'phrase 5 chars', q: '私有化部署' },
+    { label: 'common English', q: 'deploy' },
+    { label: 'mixed two terms', q: '部署 server' },
+    { label: 'rare 6 chars', q: Object.keys(RARE)[0]! },
+    { label: 'rare English', q: 'zebra-crossing' },
+    { label: 'no match 5 chars', q: '不存在的词' },
+    { label: 'common 2 chars', q: '会议' },
+    { label: 'rare 2 chars', q: '琥珀' },
+    { label: 'no match 2 chars', q: '鳄梨' },
+    { label: 'common 1 char', q: '云' },
+    { label: 'common 3 chars, relevance', q: '服务器', order: 'relevance' },
+    { label: 'common 2 chars + from:', q: `会议 from:${fromUsername}` },
+  ];
+}

@@ -23,10 +23,9 @@ import { searchDocOf } from '../packages/server/src/domain/search/doc.ts';
 import type { Viewer } from '../packages/server/src/domain/deps.ts';
 import { newUid, sha256 } from '../packages/server/src/lib/ids.ts';
 import { uidToDb } from '../packages/server/src/store/dialect.ts';
-import { bulkGroups } from '../packages/server/test/factories.ts';
 import { parseArgs, summary, table } from './lib.ts';
-import { openSeeder, seedUsers } from './seed.ts';
-import { corpus, RARE } from './search-corpus.ts';
+import { openSeeder, seedSearchCorpus } from './seed.ts';
+import { benchQueries, corpus } from './search-corpus.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { flags } = parseArgs(process.argv.slice(2));
@@ -42,114 +41,19 @@ const s = await openSeeder(`sqlite:${file}`);
 const { deps } = s.app;
 const db = deps.store.db;
 try {
-  const users = await seedUsers(s, 5, 'srch');
-  const [all, typical, u2, u3, u4] = users as [
-    (typeof users)[0],
-    (typeof users)[0],
-    (typeof users)[0],
-    (typeof users)[0],
-    (typeof users)[0],
-  ];
-  const uids = [
-    ...(await bulkGroups(s.srv, all, [u2, u3], GROUPS - 50)),
-    ...(await bulkGroups(s.srv, all, [typical, u4], 50)),
-  ];
-  const convRows = await db
-    .selectFrom('conversations')
-    .select(['id', 'last_seq'])
-    .where('kind', '=', 'group')
-    .orderBy('id')
-    .execute();
-  const convs = convRows.map((r) => ({ id: Number(r.id), seq: Number(r.last_seq) }));
-  if (convs.length !== uids.length) throw new Error('group count mismatch');
-  const membersOf = (i: number) => (i >= GROUPS - 50 ? [all, typical, u4] : [all, u2, u3]);
-
-  // ---- seed
-  const next = corpus(7);
-  const meta = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null });
-  const t0 = Date.now() - MESSAGES * 50;
-  let r = 12345;
-  const rand = () => (r = (Math.imul(r, 1103515245) + 12345) >>> 0) / 4294967296;
-  let chars = 0;
-  let storeMs = 0;
-  let indexMs = 0;
   const seedStart = performance.now();
-  const TX = 10_000;
-  await deps.search.clear(db); // the reindex path: bulkLoad writes straight into the index
-  for (let start = 0; start < MESSAGES; start += TX) {
-    const end = Math.min(MESSAGES, start + TX);
-    await db.transaction().execute(async (trx) => {
-      const events = [];
-      const messages = [];
-      const docs = [];
-      for (let n = start; n < end; n++) {
-        const ci = Math.floor(Math.pow(rand(), 1.6) * convs.length); // some groups far busier than others
-        const c = convs[ci]!;
-        const seq = ++c.seq;
-        const sender = membersOf(ci)[n % 3]!;
-        const ts = t0 + n * 50;
-        const text = next();
-        chars += text.length;
-        events.push({
-          conversation_id: c.id,
-          seq,
-          type: 'message.created',
-          actor_id: sender.userId,
-          ts,
-          message_seq: seq,
-          data: null,
-          member_version: 1,
-        });
-        messages.push({
-          conversation_id: c.id,
-          seq,
-          uid: uidToDb('sqlite', newUid()),
-          sender_id: sender.userId,
-          client_msg_id: `s${n}`,
-          payload_hash: sha256(text),
-          kind: 'text' as const,
-          content: deps.codec.encode(text),
-          format: 'plain',
-          meta,
-          msg_no: seq,
-          ts,
-          edited_at: null,
-          recalled_at: null,
-          recalled_by: null,
-          signoff: 0,
-        });
-        docs.push({ id: n + 1, ...searchDocOf(c.id, seq, sender.userId, ts, text, false) });
-      }
-      const a = performance.now();
-      for (let i = 0; i < events.length; i += 500) {
-        await trx
-          .insertInto('events')
-          .values(events.slice(i, i + 500))
-          .execute();
-        await trx
-          .insertInto('messages')
-          .values(messages.slice(i, i + 500))
-          .execute();
-      }
-      const b = performance.now();
-      await deps.search.bulkLoad(trx, docs);
-      indexMs += performance.now() - b;
-      storeMs += b - a;
-    });
-    if (end % 100_000 === 0 || end === MESSAGES)
-      log(`seeded ${end} messages (${((performance.now() - seedStart) / 1000).toFixed(0)} s)`);
-  }
-  await db.transaction().execute(async (trx) => {
-    for (const c of convs)
-      await trx
-        .updateTable('conversations')
-        .set({ last_seq: c.seq, last_msg_no: c.seq, last_msg_seq: c.seq, last_ts: t0 + MESSAGES * 50 })
-        .where('id', '=', c.id)
-        .execute();
+  const seeded = await seedSearchCorpus(s, {
+    messages: MESSAGES,
+    groups: GROUPS,
+    progress: (done) => {
+      if (done % 100_000 === 0 || done === MESSAGES)
+        log(`seeded ${done} messages (${((performance.now() - seedStart) / 1000).toFixed(0)} s)`);
+    },
   });
-  const optimizeStart = performance.now();
-  await deps.search.finishLoad(db);
-  const optimizeMs = performance.now() - optimizeStart;
+  const { all, typical, convs, chars, storeMs, indexMs, optimizeMs } = seeded;
+  const u2 = seeded.others[0];
+  const next = corpus(8); // new texts for the send-path measurement below
+  const meta = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null });
   await sql`pragma wal_checkpoint(truncate)`.execute(db);
 
   // ---- size (the index is its own file beside the main database: store/search-file.ts)
@@ -190,21 +94,7 @@ try {
     deviceUid: '',
     mustChangePassword: false,
   });
-  const queries: { label: string; q: string; order?: 'relevance' }[] = [
-    { label: 'common 3 chars', q: '服务器' },
-    { label: 'phrase 5 chars', q: '私有化部署' },
-    { label: 'common English', q: 'deploy' },
-    { label: 'mixed two terms', q: '部署 server' },
-    { label: 'rare 6 chars', q: Object.keys(RARE)[0]! },
-    { label: 'rare English', q: 'zebra-crossing' },
-    { label: 'no match 5 chars', q: '不存在的词' },
-    { label: 'common 2 chars', q: '会议' },
-    { label: 'rare 2 chars', q: '琥珀' },
-    { label: 'no match 2 chars', q: '鳄梨' },
-    { label: 'common 1 char', q: '云' },
-    { label: 'common 3 chars, relevance', q: '服务器', order: 'relevance' },
-    { label: 'common 2 chars + from:', q: `会议 from:${u2.username}` },
-  ];
+  const queries = benchQueries(u2.username);
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   for (const [vName, v] of [

@@ -11,9 +11,11 @@ import { loadConfig } from '../packages/server/src/config.ts';
 import { buildApp, type App } from '../packages/server/src/app.ts';
 import { createConversation } from '../packages/server/src/domain/conversations/create-conversation.ts';
 import { newUid, sha256 } from '../packages/server/src/lib/ids.ts';
+import { searchDocOf } from '../packages/server/src/domain/search/doc.ts';
 import { uidToDb } from '../packages/server/src/store/dialect.ts';
 import { bulkGroups, bulkUsers, type BulkUser } from '../packages/server/test/factories.ts';
 import type { TestServer } from '../packages/server/test/harness.ts';
+import { corpus } from './search-corpus.ts';
 
 export type { BulkUser };
 
@@ -190,4 +192,143 @@ export async function seedMessages(
     }
   });
   return last;
+}
+
+/** What `seedSearchCorpus` made: the viewers, the groups and how long each part took. */
+export interface SearchCorpus {
+  /** A member of every group. */
+  all: BulkUser;
+  /** A member of the last 50 groups only. */
+  typical: BulkUser;
+  /** The other senders: `others[0]` and `others[1]` in the first groups, `others[2]` in the last 50. */
+  others: [BulkUser, BulkUser, BulkUser];
+  convs: { id: number; seq: number }[];
+  /** Characters of message text seeded. */
+  chars: number;
+  storeMs: number;
+  indexMs: number;
+  optimizeMs: number;
+}
+
+/**
+ * The search corpus (bench/search-corpus.ts, seeded PRNG): `messages` mixed Chinese/English messages
+ * over `groups` groups of three (some far busier than others, power-law), stored as the `events` +
+ * `messages` rows `sendMessage` writes and indexed through the Search port's bulk load (the reindex
+ * path). Used by `npm run bench -- search` (through the server) and `npm run bench:search` (in
+ * process).
+ */
+export async function seedSearchCorpus(
+  s: Seeder,
+  opts: { messages: number; groups: number; progress?: (done: number) => void },
+): Promise<SearchCorpus> {
+  const { deps } = s.app;
+  const db = deps.store.db;
+  const kind = deps.store.kind;
+  const { messages: total, groups } = opts;
+  const [all, typical, u2, u3, u4] = (await seedUsers(s, 5, 'srch')) as [
+    BulkUser,
+    BulkUser,
+    BulkUser,
+    BulkUser,
+    BulkUser,
+  ];
+  const typicalGroups = Math.min(50, groups);
+  const uids = [
+    ...(await bulkGroups(s.srv, all, [u2, u3], groups - typicalGroups)),
+    ...(await bulkGroups(s.srv, all, [typical, u4], typicalGroups)),
+  ];
+  const convRows = await db
+    .selectFrom('conversations')
+    .select(['id', 'last_seq'])
+    .where('kind', '=', 'group')
+    .orderBy('id')
+    .execute();
+  const convs = convRows.map((r) => ({ id: Number(r.id), seq: Number(r.last_seq) }));
+  if (convs.length !== uids.length) throw new Error('group count mismatch');
+  const membersOf = (i: number) => (i >= groups - typicalGroups ? [all, typical, u4] : [all, u2, u3]);
+
+  const next = corpus(7);
+  const meta = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null });
+  const t0 = Date.now() - total * 50;
+  let r = 12345;
+  const rand = () => (r = (Math.imul(r, 1103515245) + 12345) >>> 0) / 4294967296;
+  let chars = 0;
+  let storeMs = 0;
+  let indexMs = 0;
+  const TX = 10_000;
+  await deps.search.clear(db); // the reindex path: bulkLoad writes straight into the index
+  for (let start = 0; start < total; start += TX) {
+    const end = Math.min(total, start + TX);
+    await db.transaction().execute(async (trx) => {
+      const events = [];
+      const messages = [];
+      const docs = [];
+      for (let n = start; n < end; n++) {
+        const ci = Math.floor(Math.pow(rand(), 1.6) * convs.length); // some groups far busier than others
+        const c = convs[ci]!;
+        const seq = ++c.seq;
+        const sender = membersOf(ci)[n % 3]!;
+        const ts = t0 + n * 50;
+        const text = next();
+        chars += text.length;
+        events.push({
+          conversation_id: c.id,
+          seq,
+          type: 'message.created',
+          actor_id: sender.userId,
+          ts,
+          message_seq: seq,
+          data: null,
+          member_version: 1,
+        });
+        messages.push({
+          conversation_id: c.id,
+          seq,
+          uid: uidToDb(kind, newUid()),
+          sender_id: sender.userId,
+          client_msg_id: `s${n}`,
+          payload_hash: sha256(text),
+          kind: 'text' as const,
+          content: deps.codec.encode(text),
+          format: 'plain',
+          meta,
+          msg_no: seq,
+          ts,
+          edited_at: null,
+          recalled_at: null,
+          recalled_by: null,
+          signoff: 0,
+        });
+        docs.push({ id: n + 1, ...searchDocOf(c.id, seq, sender.userId, ts, text, false) });
+      }
+      const a = performance.now();
+      for (let i = 0; i < events.length; i += 500) {
+        await trx
+          .insertInto('events')
+          .values(events.slice(i, i + 500))
+          .execute();
+        await trx
+          .insertInto('messages')
+          .values(messages.slice(i, i + 500))
+          .execute();
+      }
+      const b = performance.now();
+      await deps.search.bulkLoad(trx, docs);
+      indexMs += performance.now() - b;
+      storeMs += b - a;
+    });
+    opts.progress?.(end);
+  }
+  await db.transaction().execute(async (trx) => {
+    for (const c of convs)
+      await trx
+        .updateTable('conversations')
+        .set({ last_seq: c.seq, last_msg_no: c.seq, last_msg_seq: c.seq, last_ts: t0 + total * 50 })
+        .where('id', '=', c.id)
+        .execute();
+  });
+  const optimizeStart = performance.now();
+  await deps.search.finishLoad(db);
+  const optimizeMs = performance.now() - optimizeStart;
+  return { all, typical, others: [u2, u3, u4], convs, chars, storeMs, indexMs, optimizeMs };
 }

@@ -28,6 +28,7 @@ export type Command =
   | { t: 'muc-send'; m: number; user: number; conv: string }
   | { t: 'muc-wait'; m: number; expect: number; timeoutMs: number }
   | { t: 'hist'; queries: HistQuery[]; inflight: number; via: 'socket' | 'rest' }
+  | { t: 'search'; queries: SearchQuery[]; inflight: number }
   | { t: 'stats' }
   | { t: 'close' };
 
@@ -39,6 +40,13 @@ export interface HistQuery {
   before: number;
   /** Pages to walk back (1 = the newest page only). */
   pages: number;
+}
+
+/** One `search.messages` request, over user `user`'s signed-in socket. */
+export interface SearchQuery {
+  user: number;
+  q: string;
+  order?: 'relevance';
 }
 
 export interface LoginResult {
@@ -75,6 +83,13 @@ export interface HistResult {
   back: Float64Array;
   events: number;
   pages: number;
+  errors: number;
+  firstError: string | null;
+}
+export interface SearchResult {
+  /** Per query, in the order asked: its latency in ms (NaN when it failed) and hits (-1 when it failed). */
+  lat: Float64Array;
+  hits: Int32Array;
   errors: number;
   firstError: string | null;
 }
@@ -134,7 +149,7 @@ function onFrame(s: Sock, d: Buffer): void {
     } else if (d.indexOf('"ok":false') >= 0) s.fail(new Error(`login refused: ${d.toString('utf8', 0, 200)}`));
     return;
   }
-  if (d.length > HIST_REF.length && HIST_REF.compare(d, 0, HIST_REF.length) === 0) onHistReply(d);
+  if (d.length > REQ_REF.length && REQ_REF.compare(d, 0, REQ_REF.length) === 0) onReqReply(d);
   else if (p2p) onP2P(s, d);
   else if (muc) onMuc(d);
 }
@@ -373,16 +388,34 @@ function onMuc(d: Buffer): void {
 
 /* -------------------------------------------------------------- history */
 
-/** Replies to `conversation.events` over a socket: refs `h<n>`. */
-const HIST_REF = Buffer.from('{"ref":"h');
-const histWaiting = new Map<string, (body: string) => void>();
-let histRef = 0;
+/** Replies to requests a scenario sends over a signed-in socket (history, search): refs `r<n>`. */
+const REQ_REF = Buffer.from('{"ref":"r');
+const reqWaiting = new Map<string, (body: string) => void>();
+let reqRef = 0;
 
-function onHistReply(d: Buffer): void {
+function onReqReply(d: Buffer): void {
   const ref = d.toString('latin1', 8, d.indexOf(34, 8));
-  const done = histWaiting.get(ref);
-  histWaiting.delete(ref);
+  const done = reqWaiting.get(ref);
+  reqWaiting.delete(ref);
   done?.(d.toString('utf8'));
+}
+
+/** One request over user `user`'s socket: its reply frame as text (refused after 30 s). */
+function request(user: number, op: string, data: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = socks.get(user);
+    if (!s || s.closed) return reject(new Error(`socket of user ${user} is not open`));
+    const ref = `r${reqRef++}`;
+    const timer = setTimeout(() => {
+      reqWaiting.delete(ref);
+      reject(new Error(`${op} request timeout`));
+    }, 30_000);
+    reqWaiting.set(ref, (body) => {
+      clearTimeout(timer);
+      resolve(body);
+    });
+    s.ws.send(`{"op":"${op}","ref":"${ref}","data":${data}}`);
+  });
 }
 
 /**
@@ -410,22 +443,7 @@ async function history(queries: HistQuery[], inflight: number, via: 'socket' | '
       req.on('error', reject);
     });
   const ask = (q: HistQuery, before: number) =>
-    new Promise<string>((resolve, reject) => {
-      const s = socks.get(q.user);
-      if (!s || s.closed) return reject(new Error(`socket of user ${q.user} is not open`));
-      const ref = `h${histRef++}`;
-      const timer = setTimeout(() => {
-        histWaiting.delete(ref);
-        reject(new Error('history request timeout'));
-      }, 30_000);
-      histWaiting.set(ref, (body) => {
-        clearTimeout(timer);
-        resolve(body);
-      });
-      s.ws.send(
-        `{"op":"conversation.events","ref":"${ref}","data":{"conversationId":"${q.conv}","before":${before},"limit":50}}`,
-      );
-    });
+    request(q.user, 'conversation.events', `{"conversationId":"${q.conv}","before":${before},"limit":50}`);
   let next = 0;
   const lane = async () => {
     while (next < queries.length) {
@@ -462,6 +480,54 @@ async function history(queries: HistQuery[], inflight: number, via: 'socket' | '
   await Promise.all(Array.from({ length: Math.max(1, Math.min(inflight, queries.length)) }, lane));
   agent.destroy();
   return { newest: Float64Array.from(newest), back: Float64Array.from(back), events, pages, errors, firstError };
+}
+
+/* -------------------------------------------------------------- search */
+
+/**
+ * A socket takes 50 requests a second after a burst of 100 (gateway/connection.ts, `rate_limited`
+ * beyond): requests on one socket here leave at least this far apart.
+ */
+const REQUEST_SPACING_MS = 25;
+
+/**
+ * `search.messages` (limit 20, as the web client asks), `inflight` at a time, each over its user's
+ * socket, no two on one socket closer than REQUEST_SPACING_MS. A failed query has no latency (NaN).
+ */
+async function search(queries: SearchQuery[], inflight: number): Promise<SearchResult> {
+  const lat = new Float64Array(queries.length).fill(NaN);
+  const hits = new Int32Array(queries.length).fill(-1);
+  const nextFree = new Map<number, number>();
+  let errors = 0;
+  let firstError: string | null = null;
+  let next = 0;
+  const lane = async () => {
+    while (next < queries.length) {
+      const i = next++;
+      const q = queries[i]!;
+      const wait = (nextFree.get(q.user) ?? 0) - nowMs();
+      nextFree.set(q.user, Math.max(nowMs(), nextFree.get(q.user) ?? 0) + REQUEST_SPACING_MS);
+      if (wait > 0) await sleep(wait);
+      const t0 = nowMs();
+      try {
+        const body = await request(
+          q.user,
+          'search.messages',
+          JSON.stringify({ q: q.q, limit: 20, ...(q.order ? { order: q.order } : {}) }),
+        );
+        const ms = nowMs() - t0;
+        const parsed = JSON.parse(body) as { ok?: boolean; data?: { items: unknown[] } };
+        if (parsed.ok !== true || !parsed.data) throw new Error(`refused: ${body.slice(0, 200)}`);
+        lat[i] = ms;
+        hits[i] = parsed.data.items.length;
+      } catch (e) {
+        errors++;
+        firstError ??= (e as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(inflight, queries.length)) }, lane));
+  return { lat, hits, errors, firstError };
 }
 
 /* -------------------------------------------------------------- command loop */
@@ -543,6 +609,8 @@ async function handle(c: Command): Promise<unknown> {
     }
     case 'hist':
       return history(c.queries, c.inflight, c.via);
+    case 'search':
+      return search(c.queries, c.inflight);
     case 'stats':
       return {
         open: [...socks.values()].filter((s) => !s.closed).length,
