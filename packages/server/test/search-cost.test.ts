@@ -1,9 +1,11 @@
 /**
  * Pins the statement cost of a search: the same for hits in one conversation and hits spread over
- * twelve (no per-conversation or per-hit queries), and three index statements per sent message.
+ * twelve (no per-conversation or per-hit queries), and for a viewer in twelve groups and in 600 (the
+ * viewer's scope is one statement, however many conversations they are in).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpOutput, SearchMessagesResult } from '@enclave/protocol';
+import { bulkGroups, bulkUsers } from './factories.ts';
 import { clientId, http, makeUser, startServer, type TestServer, type TestUser } from './harness.ts';
 
 describe('search cost', () => {
@@ -18,11 +20,12 @@ describe('search cost', () => {
     });
     expect(r.status).toBe(200);
   }
-  async function cost(q: string): Promise<{ cost: number; hits: number }> {
+  async function cost(q: string, token = u.token): Promise<{ cost: number; hits: number }> {
     const before = statements();
     const r = await http<SearchMessagesResult>(srv, 'GET', `/api/v1/search/messages?q=${encodeURIComponent(q)}`, {
-      token: u.token,
+      token,
     });
+    expect(r.status).toBe(200);
     return { cost: statements() - before, hits: r.body.items.length };
   }
 
@@ -52,5 +55,16 @@ describe('search cost', () => {
     expect(one.hits).toBe(12);
     expect(many.hits).toBe(12);
     expect(many.cost).toBe(one.cost);
+  });
+
+  it('costs the same for a viewer in 600 groups as for one in twelve', async () => {
+    const [busy] = await bulkUsers(srv, 1, 'busy');
+    await bulkGroups(srv, busy!, [], 600);
+    await cost('无此内容', busy!.token); // the index catches up with the 600 groups' first events
+    const few = await cost('无此内容');
+    const many = await cost('无此内容', busy!.token);
+    expect(few.hits).toBe(0);
+    expect(many.hits).toBe(0);
+    expect(many.cost).toBe(few.cost);
   });
 });

@@ -116,6 +116,23 @@ describe.each(allStoreTargets())('search on $kind', (target) => {
       expect(cursor.body.error.code).toBe('search_cursor_invalid');
     });
 
+    it('from: finds what a sender said where they were a member, after they left too, and nothing elsewhere', async () => {
+      const [eve, frank] = await Promise.all([makeUser(srv), makeUser(srv)]);
+      const g = await http<OpOutput<'group.create'>>(srv, 'POST', '/api/v1/groups', {
+        token: alice.token,
+        body: { name: '交接群', memberIds: [eve.id, frank.id] },
+      });
+      await send(eve, g.body.id, '离职前的交接清单');
+      const r = await http(srv, 'DELETE', `/api/v1/groups/${g.body.id}/members/${eve.id}`, { token: alice.token });
+      expect(r.status).toBe(200);
+      expect(await texts(frank, `交接 from:${eve.username}`)).toEqual(['离职前的交接清单']);
+      expect(await texts(alice, `交接 from:${eve.username}`)).toEqual(['离职前的交接清单']);
+      // Bob said 部署 in a group Frank is not in; Dave shares no conversation with Eve.
+      expect(await texts(frank, `部署 from:${bob.username}`)).toEqual([]);
+      expect(await texts(dave, `交接 from:${eve.username}`)).toEqual([]);
+      expect(await texts(frank, '交接 from:nobody-by-that-name')).toEqual([]);
+    });
+
     it('answers hostile and oversized queries with a result or a stable error, never a 500', async () => {
       const hostile = [
         '"',

@@ -31,7 +31,7 @@ export async function searchDirectory(
 ): Promise<{ people: Person[]; groups: GroupHit[] }> {
   const people = await searchPeople(deps, viewer, { q: input.q, limit: input.limit });
   const key = normalizeKey(input.q);
-  const scope = await loadScope(deps.store.reader, viewer.userId);
+  const scope = await loadScope(deps.store.kind, deps.store.reader, viewer.userId);
   const ranked: { rank: number; hit: GroupHit }[] = [];
   for (const c of scope.values()) {
     if (c.kind !== 'group' || !key) continue;

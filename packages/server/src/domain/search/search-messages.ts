@@ -53,9 +53,10 @@ export async function searchMessages(deps: Deps, viewer: Viewer, input: Input): 
     p.from.length || p.in.length || p.has.length || p.isMention || p.since !== undefined || p.until !== undefined;
   if (!p.terms.length && !hasFilter && !input.conversationId)
     throw new EnclaveError('search_query_invalid', 'Type something to search for.', { token: '' });
-  // Index queries can scan (a common word over a million messages): off the event loop (decision 0005).
+  // The viewer's scope is their membership list, read as sync reads it; index queries can scan (a
+  // common word over a million messages): off the event loop (decision 0005).
+  const all = await loadScope(deps.store.kind, deps.store.reader, viewer.userId);
   const exec = deps.store.bulk;
-  const all = await loadScope(exec, viewer.userId);
   let scope = new Map<number, ScopeConv>(all);
   if (input.conversationId) {
     const uid = input.conversationId.toLowerCase();
@@ -64,6 +65,13 @@ export async function searchMessages(deps: Deps, viewer: Viewer, input: Input): 
     scope = new Map([[one.id, one]]);
   }
   if (p.in.length) scope = new Map([...scope].filter(([, c]) => p.in.includes(c.uid)));
+  const senders = p.from.length ? await senderIds(deps, viewer, p) : null;
+  if (senders) {
+    // Their messages can only be where they are or were members (sendMessage requires it): a common
+    // word from someone the viewer shares no conversation with is answered without walking its matches.
+    const shared = await sharedConversations(deps, viewer.userId, senders);
+    scope = new Map([...scope].filter(([id]) => shared.has(id)));
+  }
 
   const q: IndexQuery = {
     terms: p.terms,
@@ -74,7 +82,7 @@ export async function searchMessages(deps: Deps, viewer: Viewer, input: Input): 
     ...(p.until !== undefined ? { until: p.until } : {}),
     ...(p.isMention ? { mentionsViewer: true } : {}),
   };
-  if (p.from.length) q.senderIds = await senderIds(deps, viewer, p);
+  if (senders) q.senderIds = senders;
   const flags = p.has.reduce((f, h) => f | DocFlag[h], 0);
   if (flags) q.flagsAll = flags;
   if (!scope.size) return { items: [], nextCursor: null };
@@ -116,6 +124,21 @@ async function senderIds(deps: Deps, viewer: Viewer, p: ParsedQuery): Promise<nu
     ids.push(...rows.map((r) => Number(r.id)));
   }
   return ids;
+}
+
+/** The viewer's active conversations where any of `userIds` is or was a member. */
+async function sharedConversations(deps: Deps, viewerId: number, userIds: number[]): Promise<Set<number>> {
+  if (!userIds.length) return new Set();
+  const rows = await deps.store.reader
+    .selectFrom('members as s')
+    .innerJoin('members as v', (j) =>
+      j.onRef('v.conversation_id', '=', 's.conversation_id').on('v.user_id', '=', viewerId),
+    )
+    .select('s.conversation_id')
+    .where('s.user_id', 'in', userIds)
+    .where('v.active', '=', 1)
+    .execute();
+  return new Set(rows.map((r) => Number(r.conversation_id)));
 }
 
 /** Occurrences of each term (capped), longer terms weigh more; shorter messages and newer ones win ties. */
