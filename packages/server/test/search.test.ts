@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OpOutput, SearchMessagesResult } from '@enclave/protocol';
+import { bulkGroups, bulkUsers } from './factories.ts';
 import { clientId, http, makeUser, serverOnStore, type TestServer, type TestUser } from './harness.ts';
 import { allStoreTargets } from './stores.ts';
 
@@ -132,6 +133,37 @@ describe.each(allStoreTargets())('search on $kind', (target) => {
       expect(await texts(dave, `交接 from:${eve.username}`)).toEqual([]);
       expect(await texts(frank, '交接 from:nobody-by-that-name')).toEqual([]);
     });
+
+    it('searches more than a thousand groups joined after they began', async () => {
+      // Each joined mid-stream: a seq range of its own in the index query, not the whole conversation.
+      const [owner, viewer] = await bulkUsers(srv, 2, 'late');
+      const ids = await bulkGroups(srv, owner!, [], 1_100);
+      for (let i = 0; i < ids.length; i += 50)
+        await Promise.all(
+          ids.slice(i, i + 50).map(async (id) => {
+            const r = await http(srv, 'POST', `/api/v1/groups/${id}/members`, {
+              token: owner!.token,
+              body: { userIds: [viewer!.id] },
+            });
+            expect(r.status).toBe(200);
+          }),
+        );
+      const sent = await http(srv, 'POST', `/api/v1/conversations/${ids.at(-1)}/messages`, {
+        token: owner!.token,
+        body: { clientMsgId: clientId(), content: { text: '千群之后的通知', format: 'plain' } },
+      });
+      expect(sent.status).toBe(200);
+      const r = await http<SearchMessagesResult>(
+        srv,
+        'GET',
+        `/api/v1/search/messages?q=${encodeURIComponent('千群之后')}`,
+        {
+          token: viewer!.token,
+        },
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.items.map((h) => h.message.content?.text)).toEqual(['千群之后的通知']);
+    }, 120_000);
 
     it('answers hostile and oversized queries with a result or a stable error, never a 500', async () => {
       const hostile = [

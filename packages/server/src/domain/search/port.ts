@@ -75,6 +75,17 @@ const int = (n: number): string => {
   return String(n);
 };
 
+/**
+ * `(a or b or …)` nested as a balanced tree: SQLite parses a flat chain of N `or`s as N levels deep
+ * and refuses more than 1,000 ("Expression tree is too large"), which a viewer who joined a thousand
+ * groups after they began (a seq range each) would reach; balanced, N terms are log2(N) levels.
+ */
+export function anyOf(terms: string[]): string {
+  if (terms.length <= 8) return `(${terms.join(' or ')})`;
+  const half = Math.ceil(terms.length / 2);
+  return `(${anyOf(terms.slice(0, half))} or ${anyOf(terms.slice(half))})`;
+}
+
 /** Filters every store shares: scope, sender, time, flags, sign-off visibility, mentions, paging. */
 export function commonFilters(q: IndexQuery): RawBuilder<unknown>[] {
   const out: RawBuilder<unknown>[] = [];
@@ -90,7 +101,7 @@ export function commonFilters(q: IndexQuery): RawBuilder<unknown>[] {
         );
   }
   if (whole.length) parts.unshift(`d.conversation_id in (${whole.map(int).join(',')})`);
-  out.push(sql.raw(parts.length ? `(${parts.join(' or ')})` : '1 = 0'));
+  out.push(sql.raw(parts.length ? anyOf(parts) : '1 = 0'));
   if (q.senderIds)
     out.push(sql.raw(q.senderIds.length ? `d.sender_id in (${q.senderIds.map(int).join(',')})` : '1 = 0'));
   if (q.since !== undefined) out.push(sql`d.ts >= ${q.since}`);
