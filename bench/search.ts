@@ -21,10 +21,9 @@ import { SearchMessagesInput } from '@enclave/protocol';
 import { searchMessages } from '../packages/server/src/domain/search/search-messages.ts';
 import { searchDocOf } from '../packages/server/src/domain/search/doc.ts';
 import type { Viewer } from '../packages/server/src/domain/deps.ts';
-import { newUid, sha256 } from '../packages/server/src/lib/ids.ts';
-import { uidToDb } from '../packages/server/src/store/dialect.ts';
+import { sha256 } from '../packages/server/src/lib/ids.ts';
 import { parseArgs, summary, table } from './lib.ts';
-import { openSeeder, seedSearchCorpus } from './seed.ts';
+import { messageRowsOf, openSeeder, seedSearchCorpus } from './seed.ts';
 import { benchQueries, corpus } from './search-corpus.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,7 +52,6 @@ try {
   const { all, typical, convs, chars, storeMs, indexMs, optimizeMs } = seeded;
   const u2 = seeded.others[0];
   const next = corpus(8); // new texts for the send-path measurement below
-  const meta = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null });
   await sql`pragma wal_checkpoint(truncate)`.execute(db);
 
   // ---- size (the index is its own file beside the main database: store/search-file.ts)
@@ -141,40 +139,18 @@ try {
           const seq = ++c.seq;
           const text = next();
           const ts = Date.now();
-          await trx
-            .insertInto('events')
-            .values({
-              conversation_id: c.id,
-              seq,
-              type: 'message.created',
-              actor_id: all.userId,
-              ts,
-              message_seq: seq,
-              data: null,
-              member_version: 1,
-            })
-            .execute();
-          await trx
-            .insertInto('messages')
-            .values({
-              conversation_id: c.id,
-              seq,
-              uid: uidToDb('sqlite', newUid()),
-              sender_id: all.userId,
-              client_msg_id: `w${seq}`,
-              payload_hash: sha256(text),
-              kind: 'text',
-              content: text,
-              format: 'plain',
-              meta,
-              msg_no: seq,
-              ts,
-              edited_at: null,
-              recalled_at: null,
-              recalled_by: null,
-              signoff: 0,
-            })
-            .execute();
+          const rows = messageRowsOf(s, {
+            conversationId: c.id,
+            seq,
+            senderId: all.userId,
+            ts,
+            text,
+            clientMsgId: `w${seq}`,
+            payloadHash: sha256(text),
+            format: 'plain',
+          });
+          await trx.insertInto('events').values(rows.event).execute();
+          await trx.insertInto('messages').values(rows.message).execute();
           if (withIndex) await deps.search.add(trx, searchDocOf(c.id, seq, all.userId, ts, text, false));
         }
       });

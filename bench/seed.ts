@@ -78,6 +78,55 @@ export async function seedGroup(s: Seeder, members: BulkUser[]): Promise<string>
   return id!;
 }
 
+/** What a plain text message's rows say about it (see `messageRowsOf`). */
+export interface SeedMessage {
+  conversationId: number;
+  seq: number;
+  senderId: number;
+  ts: number;
+  text: string;
+  clientMsgId: string;
+  payloadHash: string;
+  format: 'plain' | 'markdown';
+}
+
+const PLAIN_META = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null });
+
+/** One plain text message as the `events` and `messages` rows `sendMessage` writes for it. */
+export function messageRowsOf(s: Seeder, m: SeedMessage) {
+  const { store, codec } = s.app.deps;
+  return {
+    event: {
+      conversation_id: m.conversationId,
+      seq: m.seq,
+      type: 'message.created',
+      actor_id: m.senderId,
+      ts: m.ts,
+      message_seq: m.seq,
+      data: null,
+      member_version: 1,
+    },
+    message: {
+      conversation_id: m.conversationId,
+      seq: m.seq,
+      uid: uidToDb(store.kind, newUid()),
+      sender_id: m.senderId,
+      client_msg_id: m.clientMsgId,
+      payload_hash: m.payloadHash,
+      kind: 'text' as const,
+      content: codec.encode(m.text),
+      format: m.format,
+      meta: PLAIN_META,
+      msg_no: m.seq,
+      ts: m.ts,
+      edited_at: null,
+      recalled_at: null,
+      recalled_by: null,
+      signoff: 0,
+    },
+  };
+}
+
 const WORDS = [
   '你好',
   '明天上午十点开会',
@@ -122,11 +171,9 @@ export async function seedMessages(
   total: number,
   progress?: (done: number) => void,
 ): Promise<Map<string, number>> {
-  const { store, codec } = s.app.deps;
-  const kind = store.kind;
+  const { store } = s.app.deps;
   const C = convs.length;
   const t0 = Date.now() - total - 1000;
-  const meta = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null });
   const ROWS = 500;
   const TX = 20_000;
   for (let start = 0; start < total; start += TX) {
@@ -141,34 +188,18 @@ export async function seedMessages(
           const sender = seq % 2 ? c.a : c.b;
           const ts = t0 + n;
           const text = textOf(n);
-          events.push({
-            conversation_id: c.id,
+          const rows = messageRowsOf(s, {
+            conversationId: c.id,
             seq,
-            type: 'message.created',
-            actor_id: sender.userId,
+            senderId: sender.userId,
             ts,
-            message_seq: seq,
-            data: null,
-            member_version: 1,
-          });
-          messages.push({
-            conversation_id: c.id,
-            seq,
-            uid: uidToDb(kind, newUid()),
-            sender_id: sender.userId,
-            client_msg_id: `h${n}`,
-            payload_hash: sha256(`${c.uid}|${text}`),
-            kind: 'text' as const,
-            content: codec.encode(text),
+            text,
+            clientMsgId: `h${n}`,
+            payloadHash: sha256(`${c.uid}|${text}`),
             format: 'markdown',
-            meta,
-            msg_no: seq,
-            ts,
-            edited_at: null,
-            recalled_at: null,
-            recalled_by: null,
-            signoff: 0,
           });
+          events.push(rows.event);
+          messages.push(rows.message);
         }
         await trx.insertInto('events').values(events).execute();
         await trx.insertInto('messages').values(messages).execute();
@@ -223,7 +254,6 @@ export async function seedSearchCorpus(
 ): Promise<SearchCorpus> {
   const { deps } = s.app;
   const db = deps.store.db;
-  const kind = deps.store.kind;
   const { messages: total, groups } = opts;
   const [all, typical, u2, u3, u4] = (await seedUsers(s, 5, 'srch')) as [
     BulkUser,
@@ -248,7 +278,6 @@ export async function seedSearchCorpus(
   const membersOf = (i: number) => (i >= groups - typicalGroups ? [all, typical, u4] : [all, u2, u3]);
 
   const next = corpus(7);
-  const meta = JSON.stringify({ mentions: [], mentionAll: false, replyTo: null });
   const t0 = Date.now() - total * 50;
   let r = 12345;
   const rand = () => (r = (Math.imul(r, 1103515245) + 12345) >>> 0) / 4294967296;
@@ -271,34 +300,18 @@ export async function seedSearchCorpus(
         const ts = t0 + n * 50;
         const text = next();
         chars += text.length;
-        events.push({
-          conversation_id: c.id,
+        const rows = messageRowsOf(s, {
+          conversationId: c.id,
           seq,
-          type: 'message.created',
-          actor_id: sender.userId,
+          senderId: sender.userId,
           ts,
-          message_seq: seq,
-          data: null,
-          member_version: 1,
-        });
-        messages.push({
-          conversation_id: c.id,
-          seq,
-          uid: uidToDb(kind, newUid()),
-          sender_id: sender.userId,
-          client_msg_id: `s${n}`,
-          payload_hash: sha256(text),
-          kind: 'text' as const,
-          content: deps.codec.encode(text),
+          text,
+          clientMsgId: `s${n}`,
+          payloadHash: sha256(text),
           format: 'plain',
-          meta,
-          msg_no: seq,
-          ts,
-          edited_at: null,
-          recalled_at: null,
-          recalled_by: null,
-          signoff: 0,
         });
+        events.push(rows.event);
+        messages.push(rows.message);
         docs.push({ id: n + 1, ...searchDocOf(c.id, seq, sender.userId, ts, text, false) });
       }
       const a = performance.now();
