@@ -99,7 +99,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     now: o.now ?? Date.now,
     org,
     people,
-    search: createSearchIndex(store, log),
+    search: createSearchIndex(store, log, config.searchScanWindow),
     files: new FileService(store, config),
     presence,
     onlineCount: (departmentId) => presence.onlineCount(departmentId),

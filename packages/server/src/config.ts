@@ -49,6 +49,11 @@ export interface Config {
   typingMaxMembers: number;
   /** At most one typing frame per socket per this interval is forwarded. */
   typingIntervalMs: number;
+  /**
+   * PostgreSQL and MySQL search: the ids of the newest messages a search reads first, checking each
+   * row's text before it asks the full-text index (domain/search/port.ts `newestFirst`); 0: the index alone.
+   */
+  searchScanWindow: number;
   /** Cluster mode (`--cluster` or ENCLAVE_CLUSTER=true): Redis bus and presence; needs REDIS_URL. */
   cluster: boolean;
   /** `redis://…`; set → the Redis bus and presence registry are used. */
@@ -120,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     departmentUpdateMs: num(env.ENCLAVE_DEPARTMENT_UPDATE_MS, 5_000),
     typingMaxMembers: num(env.ENCLAVE_TYPING_MAX_MEMBERS, limits.typingMaxMembers),
     typingIntervalMs: limits.typingIntervalMs,
+    searchScanWindow: num(env.ENCLAVE_SEARCH_SCAN_WINDOW, 2_000),
     cluster: flags.cluster === true || env.ENCLAVE_CLUSTER === 'true',
     redisUrl: str('redis-url', 'REDIS_URL') ?? null,
     nodeId: str('node-id', 'ENCLAVE_NODE_ID') ?? `${os.hostname()}-${process.pid}`,
@@ -135,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)
     throw new Error(`PORT must be 0..65535, got ${String(config.port)}`);
+  if (!Number.isInteger(config.searchScanWindow) || config.searchScanWindow < 0)
+    throw new Error(`ENCLAVE_SEARCH_SCAN_WINDOW must be a whole number ≥ 0, got ${String(config.searchScanWindow)}`);
   if (config.cluster && !config.redisUrl) throw new Error('Cluster mode needs REDIS_URL (redis://host:6379).');
   if (config.cluster && config.databaseUrl.startsWith('sqlite:'))
     throw new Error('Cluster mode needs a shared database: set DATABASE_URL to postgres://… or mysql://….');

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Trx } from '../../store/dialect.ts';
-import { commonFilters, selectDocs, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
-import { likeContains, normalize } from './text.ts';
+import { newestFirst, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
+import { charLength, likeContains, normalize } from './text.ts';
 
 /**
  * PostgreSQL: the normalised text in search_docs.body under a pg_trgm GIN index; each term is a
@@ -11,6 +11,9 @@ import { likeContains, normalize } from './text.ts';
  */
 export class PostgresSearchIndex implements SearchIndex {
   readonly kind = 'postgres' as const;
+
+  /** `scanWindow`: the ids of the newest messages a search checks row by row first (`newestFirst`). */
+  constructor(private readonly scanWindow = 2_000) {}
 
   async add(trx: Trx, doc: SearchDoc): Promise<void> {
     await sql`insert into search_docs (conversation_id, seq, sender_id, ts, flags, body) values (${doc.conversationId}, ${doc.seq}, ${doc.senderId}, ${doc.ts}, ${doc.flags}, ${normalize(doc.text)})`.execute(
@@ -37,9 +40,17 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   async query(exec: Executor, q: IndexQuery) {
-    const where = commonFilters(q);
-    for (const t of q.terms) where.unshift(sql`d.body like ${likeContains(t)}`);
-    return selectDocs(exec, where, q.limit);
+    return newestFirst(exec, q, {
+      indexed: q.terms.map((t) => sql`d.body like ${likeContains(t)}`),
+      // The same test on an expression the trigram index does not cover, so that the planner reads the
+      // window's rows by id instead of the term's whole posting list.
+      scan: q.terms.map((t) => sql`(d.body || '') like ${likeContains(t)}`),
+      firstWindow: this.scanWindow,
+      // Measured on 1 M messages (docs/benchmarks.md, item 50): a trigram match costs what ~10 rows of a
+      // window do. A term under three characters has no trigram: the index walks every row of the
+      // other terms, or of the viewer's conversations, so the windows go on to their cap.
+      indexRowCost: q.terms.some((t) => charLength(t) < 3) ? 1_000 : 10,
+    });
   }
 
   async clear(exec: Executor): Promise<void> {
