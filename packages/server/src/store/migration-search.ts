@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { addIdColumn, longText, tableOptions, type DialectKind } from './dialect.ts';
+import { cjkGrams } from '../domain/search/text.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run before the typed schema exists
 type AnyDb = Kysely<any>;
@@ -100,6 +101,35 @@ export function searchQueueMigration(kind: DialectKind): Migration {
       await sql`drop table if exists search_fts`.execute(db);
       await sql`drop table if exists search_bi`.execute(db);
       await sql`drop table if exists search_docs`.execute(db);
+    },
+  };
+}
+
+/**
+ * 0008_search_cjk_grams — PostgreSQL only: `search_docs.grams`, the CJK characters and bigrams of each
+ * indexed body under a GIN index, so that one- and two-character Chinese terms (which pg_trgm cannot
+ * serve) are looked up instead of checked row by row: an absent two-character word took 300 ms at
+ * 1 M messages. Existing rows are filled here, 2,000 at a time.
+ */
+export function searchCjkGramsMigration(kind: DialectKind): Migration {
+  return {
+    async up(db: AnyDb) {
+      if (kind !== 'postgres') return;
+      await sql`alter table search_docs add column grams text[] not null default '{}'`.execute(db);
+      for (let after = 0; ;) {
+        const rows = (
+          await sql<{
+            id: string | number;
+            body: string;
+          }>`select id, body from search_docs where id > ${after} order by id limit 2000`.execute(db)
+        ).rows;
+        if (!rows.length) break;
+        await sql`update search_docs d set grams = string_to_array(v.g, ' ') from unnest(${rows.map((r) => Number(r.id))}::bigint[], ${rows.map((r) => cjkGrams(r.body).join(' '))}::text[]) as v(id, g) where d.id = v.id`.execute(
+          db,
+        );
+        after = Number(rows.at(-1)!.id);
+      }
+      await sql`create index search_docs_grams on search_docs using gin (grams)`.execute(db);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { addIdColumn, keyText, longText, tableOptions, uidType, type DialectKind } from './dialect.ts';
-import { searchMigration, searchQueueMigration } from './migration-search.ts';
+import { searchCjkGramsMigration, searchMigration, searchQueueMigration } from './migration-search.ts';
 import { filesMigration } from './migration-files.ts';
 
 /*
@@ -359,6 +359,7 @@ function migrations(kind: DialectKind): Record<string, Migration> {
     '0005_search_queue': searchQueueMigration(kind),
     '0006_write_only_indexes': dropWriteOnlyIndexes(kind),
     '0007_recalls': recallsMigration(kind),
+    '0008_search_cjk_grams': searchCjkGramsMigration(kind),
   };
 }
 

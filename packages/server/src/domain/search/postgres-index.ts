@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
 import type { Executor, Trx } from '../../store/dialect.ts';
 import { newestFirst, type IndexQuery, type SearchDoc, type SearchIndex } from './port.ts';
-import { charLength, likeContains, normalize } from './text.ts';
+import { charLength, cjkGrams, cjkQueryGrams, likeContains, normalize } from './text.ts';
 
 /**
  * PostgreSQL: the normalised text in search_docs.body under a pg_trgm GIN index; each term is a
  * `LIKE '%term%'` on that column (the index's own copy, never the messages table). Terms of 3+
- * characters use the GIN index; shorter ones are checked on the rows the other conditions select
- * (the planner walks (conversation_id, id) when the viewer's conversations are few).
+ * characters use the trigram index; shorter ones with Chinese (or other CJK) characters use
+ * search_docs.grams, their characters and bigrams under a GIN index (migration 0008); a one- or
+ * two-letter word is checked on the rows the other conditions select.
  */
 export class PostgresSearchIndex implements SearchIndex {
   readonly kind = 'postgres' as const;
@@ -16,14 +17,16 @@ export class PostgresSearchIndex implements SearchIndex {
   constructor(private readonly scanWindow = 2_000) {}
 
   async add(trx: Trx, doc: SearchDoc): Promise<void> {
-    await sql`insert into search_docs (conversation_id, seq, sender_id, ts, flags, body) values (${doc.conversationId}, ${doc.seq}, ${doc.senderId}, ${doc.ts}, ${doc.flags}, ${normalize(doc.text)})`.execute(
+    const body = normalize(doc.text);
+    await sql`insert into search_docs (conversation_id, seq, sender_id, ts, flags, body, grams) values (${doc.conversationId}, ${doc.seq}, ${doc.senderId}, ${doc.ts}, ${doc.flags}, ${body}, ${cjkGrams(body)}::text[])`.execute(
       trx,
     );
   }
 
   async update(trx: Trx, doc: SearchDoc): Promise<void> {
+    const body = normalize(doc.text);
     const r =
-      await sql`update search_docs set body = ${normalize(doc.text)}, flags = ${doc.flags} where conversation_id = ${doc.conversationId} and seq = ${doc.seq}`.execute(
+      await sql`update search_docs set body = ${body}, grams = ${cjkGrams(body)}::text[], flags = ${doc.flags} where conversation_id = ${doc.conversationId} and seq = ${doc.seq}`.execute(
         trx,
       );
     if (!Number(r.numAffectedRows ?? 0)) await this.add(trx, doc);
@@ -40,16 +43,25 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   async query(exec: Executor, q: IndexQuery) {
+    const indexed = q.terms.map((t) => sql`d.body like ${likeContains(t)}`);
+    // A term under three characters has no trigram. When every term is that short, their CJK grams (a
+    // GIN index over arrays) narrow instead. Beside a longer term they are left out: a common bigram
+    // would make the planner fetch all its rows (`部署 server`: 21 → 243 ms p50 at 1 M messages), where
+    // the trigrams of the other term narrow enough. A short term left to the row check makes the
+    // index costly, so the windows go on to their cap.
+    const short = q.terms.filter((t) => charLength(t) < 3);
+    const grams = short.length === q.terms.length ? short.map(cjkQueryGrams) : [];
+    for (const g of grams) if (g.length) indexed.unshift(sql`d.grams @> ${g}::text[]`);
+    const unindexed = short.length > 0 && (grams.length === 0 || grams.some((g) => !g.length));
     return newestFirst(exec, q, {
-      indexed: q.terms.map((t) => sql`d.body like ${likeContains(t)}`),
+      indexed,
       // The same test on an expression the trigram index does not cover, so that the planner reads the
       // window's rows by id instead of the term's whole posting list.
       scan: q.terms.map((t) => sql`(d.body || '') like ${likeContains(t)}`),
       firstWindow: this.scanWindow,
-      // Measured on 1 M messages (docs/benchmarks.md, item 50): a trigram match costs what ~10 rows of a
-      // window do. A term under three characters has no trigram: the index walks every row of the
-      // other terms, or of the viewer's conversations, so the windows go on to their cap.
-      indexRowCost: q.terms.some((t) => charLength(t) < 3) ? 1_000 : 10,
+      // Measured on 1 M messages (docs/benchmarks.md, item 50): an indexed match costs what ~10 rows of
+      // a window do; with a term the index cannot narrow by, the windows go on to their cap.
+      indexRowCost: unindexed ? 1_000 : 10,
     });
   }
 
@@ -60,11 +72,11 @@ export class PostgresSearchIndex implements SearchIndex {
   async bulkLoad(exec: Executor, docs: (SearchDoc & { id: number })[]): Promise<void> {
     for (let i = 0; i < docs.length; i += 500) {
       const chunk = docs.slice(i, i + 500);
-      await sql`insert into search_docs (id, conversation_id, seq, sender_id, ts, flags, body) values ${sql.join(
-        chunk.map(
-          (d) =>
-            sql`(${d.id}, ${d.conversationId}, ${d.seq}, ${d.senderId}, ${d.ts}, ${d.flags}, ${normalize(d.text)})`,
-        ),
+      await sql`insert into search_docs (id, conversation_id, seq, sender_id, ts, flags, body, grams) values ${sql.join(
+        chunk.map((d) => {
+          const body = normalize(d.text);
+          return sql`(${d.id}, ${d.conversationId}, ${d.seq}, ${d.senderId}, ${d.ts}, ${d.flags}, ${body}, ${cjkGrams(body)}::text[])`;
+        }),
       )}`.execute(exec);
     }
   }

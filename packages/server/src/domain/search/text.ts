@@ -55,6 +55,33 @@ export function ftsQuote(s: string): string {
   return '"' + s.replaceAll('"', '""') + '"';
 }
 
+/**
+ * PostgreSQL's `search_docs.grams`: `u<hex>` per CJK character and `b<hex><hex>` per CJK bigram, for
+ * the terms pg_trgm cannot serve (under three characters); longer terms and words go to the trigrams.
+ */
+export function cjkGrams(normalized: string): string[] {
+  const grams = new Set<string>();
+  for (const s of segments(normalized)) {
+    if (!s.cjk) continue;
+    for (let i = 0; i < s.chars.length; i++) {
+      grams.add('u' + hex(s.chars[i]!));
+      if (i + 1 < s.chars.length) grams.add('b' + hex(s.chars[i]!) + hex(s.chars[i + 1]!));
+    }
+  }
+  return [...grams];
+}
+
+/** The `cjkGrams` a document must have to contain `term` ([] when the term has no CJK character). */
+export function cjkQueryGrams(term: string): string[] {
+  const out: string[] = [];
+  for (const s of segments(term)) {
+    if (!s.cjk) continue;
+    if (s.chars.length === 1) out.push('u' + hex(s.chars[0]!));
+    for (let i = 0; i + 1 < s.chars.length; i++) out.push('b' + hex(s.chars[i]!) + hex(s.chars[i + 1]!));
+  }
+  return out;
+}
+
 /** A LIKE pattern matching `s` anywhere, with `\` as the escape character. */
 export function likeContains(s: string): string {
   return '%' + s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
