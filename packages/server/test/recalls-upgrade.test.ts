@@ -57,7 +57,9 @@ describe('recalled messages and unread counts across the 0007_recalls upgrade (S
 
     // Put the store back as it was before 0007: recalls known only from the messages' columns.
     const db = new Database(file);
-    db.exec(`drop table recalls; delete from schema_migrations where name = '0007_recalls';`);
+    db.exec(
+      `drop table recalls; delete from schema_migrations where name in ('0007_recalls', '0008_search_cjk_grams');`,
+    );
     db.close();
 
     srv = await startServer({ databaseUrl: url });

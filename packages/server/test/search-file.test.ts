@@ -83,7 +83,7 @@ describe('search index file (SQLite)', () => {
       create index members_read on members (conversation_id, read_seq);
       create index conversations_last_ts on conversations (last_ts);
       drop table recalls;
-      delete from schema_migrations where name in ('0005_search_queue', '0006_write_only_indexes', '0007_recalls');
+      delete from schema_migrations where name in ('0005_search_queue', '0006_write_only_indexes', '0007_recalls', '0008_search_cjk_grams');
     `);
     db.exec('detach database idx');
     expect((db.prepare('select count(*) as n from search_docs').get() as { n: number }).n).toBe(3);
