@@ -155,15 +155,11 @@ export interface TermMatch {
  */
 export async function newestFirst(exec: Executor, q: IndexQuery, terms: TermMatch): Promise<IndexHit[]> {
   const where = commonFilters(q);
-  if (!terms.scan.length) return selectDocs(exec, where, q.limit);
-  const bounds = [
-    ...(q.belowId !== undefined ? [sql`d.id < ${q.belowId}`] : []),
-    ...(q.atMostId !== undefined ? [sql`d.id <= ${q.atMostId}`] : []),
-  ];
-  const top = await sql<{ m: unknown }>`select max(d.id) as m from search_docs d where ${sql.join(
-    [sql`1 = 1`, ...bounds],
-    sql` and `,
-  )}`.execute(exec);
+  // No terms (filters alone), or windows off: nothing to bound.
+  if (!terms.scan.length || terms.firstWindow <= 0) return selectDocs(exec, [...terms.indexed, ...where], q.limit);
+  const top = await sql<{ m: unknown }>`select max(d.id) as m from search_docs d where d.id < ${
+    q.belowId ?? Number.MAX_SAFE_INTEGER
+  } and d.id <= ${q.atMostId ?? Number.MAX_SAFE_INTEGER}`.execute(exec);
   const newest = top.rows[0]?.m == null ? 0 : Number(top.rows[0].m);
   if (newest <= 0) return [];
   const cap = terms.firstWindow * 100;

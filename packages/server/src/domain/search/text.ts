@@ -21,32 +21,17 @@ const hex = (ch: string) => ch.codePointAt(0)!.toString(16).padStart(5, '0');
  * out of the stopword list; the built-in parser splits them on spaces.
  */
 export function mysqlGrams(normalized: string): string {
-  const grams = new Set<string>();
-  for (const s of segments(normalized)) {
-    if (!s.cjk) {
-      grams.add('w' + s.chars.slice(0, MAX_WORD).join(''));
-      continue;
-    }
-    for (let i = 0; i < s.chars.length; i++) {
-      grams.add('u' + hex(s.chars[i]!));
-      if (i + 1 < s.chars.length) grams.add('b' + hex(s.chars[i]!) + hex(s.chars[i + 1]!));
-    }
-  }
+  const grams = new Set(cjkGrams(normalized));
+  for (const s of segments(normalized)) if (!s.cjk) grams.add('w' + s.chars.slice(0, MAX_WORD).join(''));
   return [...grams].join(' ');
 }
 
 /** The boolean-mode FULLTEXT terms a substring must contain (all required); words match as prefixes. */
 export function mysqlQueryTerms(term: string): string[] {
-  const out: string[] = [];
-  for (const s of segments(term)) {
-    if (!s.cjk) {
-      // A one-letter word is below innodb_ft_min_token_size even with its prefix: the LIKE re-check alone decides.
-      if (s.chars.length >= 2) out.push('+w' + s.chars.slice(0, MAX_WORD).join('') + '*');
-      continue;
-    }
-    if (s.chars.length === 1) out.push('+u' + hex(s.chars[0]!));
-    for (let i = 0; i + 1 < s.chars.length; i++) out.push('+b' + hex(s.chars[i]!) + hex(s.chars[i + 1]!));
-  }
+  const out = cjkQueryGrams(term).map((g) => '+' + g);
+  // A one-letter word is below innodb_ft_min_token_size even with its prefix: the LIKE re-check alone decides.
+  for (const s of segments(term))
+    if (!s.cjk && s.chars.length >= 2) out.push('+w' + s.chars.slice(0, MAX_WORD).join('') + '*');
   return out;
 }
 
@@ -56,7 +41,7 @@ export function ftsQuote(s: string): string {
 }
 
 /**
- * PostgreSQL's `search_docs.grams`: `u<hex>` per CJK character and `b<hex><hex>` per CJK bigram, for
+ * The CJK grams of a body (MySQL's FULLTEXT tokens and PostgreSQL's `search_docs.grams`): `u<hex>` per CJK character and `b<hex><hex>` per CJK bigram, for
  * the terms pg_trgm cannot serve (under three characters); longer terms and words go to the trigrams.
  */
 export function cjkGrams(normalized: string): string[] {
